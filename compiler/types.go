@@ -1,0 +1,147 @@
+// Package compiler plans the stages that move a live ZooKeeper ensemble from
+// what it is to what the spec asks for, and proves every step safe (never two
+// leaders) and available (quorum margin), following DESIGN.md section 3.
+// It is pure: no I/O, no clock, no randomness.
+package compiler
+
+// Member is one server of a configuration: a host under the id it runs.
+type Member struct {
+	ID         int    `json:"id"`
+	Host       string `json:"host"`
+	Address    string `json:"address"`
+	Datacenter string `json:"datacenter"`
+	Role       string `json:"role"` // participant | observer
+	ClientPort int    `json:"clientPort"`
+	QuorumPort int    `json:"quorumPort"`
+	ElectPort  int    `json:"electionPort"`
+}
+
+// Voter reports whether the member takes part in quorums and elections.
+func (m Member) Voter() bool { return m.Role != "observer" }
+
+// Action is what a step does to one host.
+type Action string
+
+const (
+	Restart Action = "restart" // restart the host onto the stage's config
+	Start   Action = "start"   // start a new host (its files have just appeared)
+	Stop    Action = "stop"    // stop a host that leaves the ensemble
+)
+
+// Stage kinds.
+const (
+	KindCurrent    = "current"     // stage 0: the ensemble as it is today
+	KindRename     = "rename"      // renumber hosts: one rolling restart
+	KindGrowRoll   = "grow-roll"   // existing hosts onto the bigger config
+	KindGrowStart  = "grow-start"  // new hosts start
+	KindShrinkStop = "shrink-stop" // leaving hosts stop
+	KindShrinkRoll = "shrink-roll" // remaining hosts onto the smaller config
+	KindBootstrap  = "bootstrap"   // no ensemble yet: start every host
+)
+
+// Leader rules: how the runner orders the live leader's step.
+const (
+	LeaderNone  = ""                     // no live leader restarts in this stage
+	LeaderLast  = "leader-last"          // the live leader's step moves to the end
+	LeaderFirst = "renamed-leader-first" // if the live leader's id changes, it goes first; else last
+)
+
+// Step is one action on one host, with the availability margin it keeps.
+type Step struct {
+	Action Action `json:"action"`
+	Host   string `json:"host"`
+	ID     int    `json:"id"`
+	// FromID is the id the host ran before this step when it changes.
+	FromID *int `json:"fromId,omitempty"`
+	// Margin is the worst slack over every host that may lead at roll time.
+	Margin int `json:"margin"`
+	// Rule names the liveness rule the margin comes from.
+	Rule string `json:"rule"`
+}
+
+// Rename is a host that moves from one id to another.
+type Rename struct {
+	Host string `json:"host"`
+	From int    `json:"from"`
+	To   int    `json:"to"`
+}
+
+// Stage is one commit's worth of change: the configuration every live host
+// runs when the stage is done, and the ordered steps that get there.
+type Stage struct {
+	Index      int      `json:"index"`
+	Name       string   `json:"name"`
+	Kind       string   `json:"kind"`
+	Members    []Member `json:"members"`
+	Steps      []Step   `json:"steps"`
+	MinMargin  int      `json:"minMargin"`
+	LeaderRule string   `json:"leaderRule,omitempty"`
+	Added      []Member `json:"added,omitempty"`
+	Removed    []Member `json:"removed,omitempty"`
+	Renamed    []Rename `json:"renamed,omitempty"`
+	// Safe is true when no step can let two leaders exist (always true in a
+	// plan: an unsafe candidate is never chosen).
+	Safe bool `json:"safe"`
+	// Why explains the choice of this stage (and the larger ones refused).
+	Why []string `json:"why,omitempty"`
+}
+
+// Voters returns the ids of the stage's voting members.
+func (s *Stage) Voters() []int {
+	var ids []int
+	for _, m := range s.Members {
+		if m.Voter() {
+			ids = append(ids, m.ID)
+		}
+	}
+	return ids
+}
+
+// Quorum is q(C) = floor(voters/2) + 1.
+func Quorum(voters int) int { return voters/2 + 1 }
+
+// Plan is the compiler's result.
+type Plan struct {
+	Cluster     string    `json:"cluster"`
+	Version     string    `json:"version"`
+	Fingerprint string    `json:"fingerprint"`
+	Policy      Policy    `json:"policy"`
+	Stages      []Stage   `json:"stages"`
+	Placement   Placement `json:"placement"`
+	Warnings    []string  `json:"warnings"`
+}
+
+// Policy echoes the policy the plan was made with.
+type Policy struct {
+	Renumber string `json:"renumber"`
+	Reserve  int    `json:"reserve"`
+	Method   string `json:"method"`
+}
+
+// Placement tells, for the final configuration, which host wins an election
+// (equal zxid: the highest live id) in each failure scenario.
+type Placement struct {
+	Scenarios   []Scenario    `json:"scenarios"`
+	Datacenters []DCTolerance `json:"datacenters"`
+}
+
+// Scenario is one failure case and its election winner.
+type Scenario struct {
+	Lost       string `json:"lost"` // "nothing", "host zk1 (id 100)", "datacenter dc1"
+	LiveVoters int    `json:"liveVoters"`
+	Quorum     int    `json:"quorum"`
+	HasQuorum  bool   `json:"hasQuorum"`
+	Winner     string `json:"winner,omitempty"`
+	WinnerID   *int   `json:"winnerId,omitempty"`
+	WinnerDC   string `json:"winnerDatacenter,omitempty"`
+	// Verdict: "preferred" (in the most preferred live datacenter), "allowed",
+	// "violation" (a never-datacenter leads), "no-quorum".
+	Verdict string `json:"verdict"`
+}
+
+// DCTolerance says whether losing one datacenter keeps a quorum.
+type DCTolerance struct {
+	Datacenter string `json:"datacenter"`
+	Voters     int    `json:"voters"`
+	Survives   bool   `json:"survives"`
+}

@@ -1,0 +1,68 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+
+	"github.com/zkstage/zkstage/compiler"
+)
+
+// ManifestFile is the stage manifest's name inside a rendered stage folder.
+const ManifestFile = "stage.json"
+
+// Manifest is the machine-readable description of one stage: what the live
+// ensemble must look like once the stage is rolled out. The verifier, the
+// rollout runner and the GitOps gate read it; it is rendered with the files.
+type Manifest struct {
+	Cluster     string `json:"cluster"`
+	Version     string `json:"version"`
+	Fingerprint string `json:"fingerprint"`
+	Stage       int    `json:"stage"`
+	Name        string `json:"name"`
+	Kind        string `json:"kind"`
+	Stages      int    `json:"stages"` // number of stages in the plan, stage 0 included
+	// Members is the configuration every live host runs once the stage is
+	// done (ids, addresses, ports, roles).
+	Members []compiler.Member `json:"members"`
+	// Live names the hosts that run (have files) once the stage is done; in a
+	// grow-roll stage the new members are listed but not yet live.
+	Live       []string        `json:"live"`
+	Quorum     int             `json:"quorum"`
+	LeaderRule string          `json:"leaderRule,omitempty"`
+	Steps      []compiler.Step `json:"steps"`
+	MinMargin  int             `json:"minMargin"`
+	// LeaderDatacenters lists the datacenters allowed to lead, most
+	// preferred first; a leader elsewhere fails the gate.
+	LeaderDatacenters []string `json:"leaderDatacenters"`
+	// Datacenters maps each host to its datacenter (for every live host).
+	Datacenters map[string]string `json:"datacenters"`
+}
+
+// ReadManifest reads a stage.json.
+func ReadManifest(path string) (*Manifest, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	var m Manifest
+	if err := json.Unmarshal(b, &m); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &m, nil
+}
+
+// LiveMembers returns the members whose host is live at the end of the stage.
+func (m *Manifest) LiveMembers() []compiler.Member {
+	live := map[string]bool{}
+	for _, h := range m.Live {
+		live[h] = true
+	}
+	var out []compiler.Member
+	for _, mem := range m.Members {
+		if live[mem.Host] {
+			out = append(out, mem)
+		}
+	}
+	return out
+}
