@@ -69,11 +69,14 @@ type Rename struct {
 // Stage is one commit's worth of change: the configuration every live host
 // runs when the stage is done, and the ordered steps that get there.
 type Stage struct {
-	Index      int      `json:"index"`
-	Name       string   `json:"name"`
-	Kind       string   `json:"kind"`
-	Members    []Member `json:"members"`
-	Steps      []Step   `json:"steps"`
+	Index   int      `json:"index"`
+	Name    string   `json:"name"`
+	Kind    string   `json:"kind"`
+	Members []Member `json:"members"`
+	Steps   []Step   `json:"steps"`
+	// Live names the hosts running once the stage is done (the hosts that
+	// have files): in a grow-roll stage the new members are not live yet.
+	Live       []string `json:"live"`
 	MinMargin  int      `json:"minMargin"`
 	LeaderRule string   `json:"leaderRule,omitempty"`
 	Added      []Member `json:"added,omitempty"`

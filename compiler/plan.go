@@ -1,0 +1,505 @@
+package compiler
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+
+	cueerrors "cuelang.org/go/cue/errors"
+
+	"github.com/zkstage/zkstage/schema"
+)
+
+// Compile plans every stage from the ensemble as it is today (stage 0) to the
+// spec's target. A plan that cannot keep the policy's reserve is refused
+// with the reason and the smallest change that would make it possible; the
+// error is positioned at the spec's policy.
+func Compile(c *schema.Cluster) (*Plan, error) {
+	p := &planner{c: c, reserve: c.Policy.Reserve}
+	if c.Policy.Method != "rolling" {
+		return nil, p.refuse("policy.method %q is not implemented yet: only \"rolling\" (static configs, rolling restarts) is", c.Policy.Method)
+	}
+	a, err := assignIDs(c)
+	if err != nil {
+		return nil, p.refuse("%v", err)
+	}
+	p.assign = a
+	if err := p.build(); err != nil {
+		return nil, err
+	}
+	plan := &Plan{
+		Cluster:  c.Name,
+		Version:  c.Version.String(),
+		Policy:   Policy{Renumber: c.Policy.Renumber, Reserve: c.Policy.Reserve, Method: c.Policy.Method},
+		Stages:   p.stages,
+		Warnings: p.warnings,
+	}
+	plan.Placement = placement(c, p.stages[len(p.stages)-1].Members)
+	plan.Warnings = append(plan.Warnings, placementWarnings(plan.Placement)...)
+	plan.Fingerprint = fingerprint(plan)
+	return plan, nil
+}
+
+type planner struct {
+	c        *schema.Cluster
+	reserve  int
+	assign   *assignment
+	stages   []Stage
+	warnings []string
+	// cur is the configuration every live host runs now; live the hosts
+	// running it.
+	cur  []Member
+	live map[string]int
+}
+
+func (p *planner) refuse(format string, args ...interface{}) error {
+	return cueerrors.Newf(p.c.PolicyPos, "cannot plan cluster %q: "+format, append([]interface{}{p.c.Name}, args...)...)
+}
+
+func (p *planner) member(host string, id int) Member {
+	h := p.c.Hosts[host]
+	return Member{
+		ID: id, Host: host, Address: h.Address, Datacenter: h.DC, Role: h.Role,
+		ClientPort: h.Ports.Client, QuorumPort: h.Ports.Quorum, ElectPort: h.Ports.Election,
+	}
+}
+
+func (p *planner) build() error {
+	p.live = map[string]int{}
+	for _, name := range schema.SortedHosts(p.c) {
+		if h := p.c.Hosts[name]; h.MyID != nil {
+			p.cur = append(p.cur, p.member(name, *h.MyID))
+			p.live[name] = *h.MyID
+		}
+	}
+	sortMembers(p.cur)
+	p.push(Stage{Name: "current", Kind: KindCurrent, Members: p.cur, Safe: true,
+		Why: []string{"the ensemble as it is today"}})
+	p.stages[0].Why = append(p.stages[0].Why, p.assign.why...)
+	if len(p.cur) == 0 {
+		return p.bootstrap()
+	}
+	if err := p.renames(); err != nil {
+		return err
+	}
+	if err := p.grow(); err != nil {
+		return err
+	}
+	if err := p.shrink(); err != nil {
+		return err
+	}
+	var moved []Member
+	for _, m := range p.cur {
+		if h := p.c.Hosts[m.Host]; h.MyID == nil || *h.MyID != m.ID {
+			moved = append(moved, m)
+		}
+	}
+	p.checkIDs(moved)
+	return nil
+}
+
+func (p *planner) push(s Stage) {
+	s.Index = len(p.stages)
+	s.Live = sortedKeys(p.live)
+	s.Safe = true
+	s.MinMargin = 0
+	for i, st := range s.Steps {
+		if i == 0 || st.Margin < s.MinMargin {
+			s.MinMargin = st.Margin
+		}
+	}
+	p.stages = append(p.stages, s)
+}
+
+// bootstrap: no ensemble runs yet, every host starts with the final config.
+func (p *planner) bootstrap() error {
+	var ms []Member
+	for _, name := range schema.SortedHosts(p.c) {
+		if id, ok := p.assign.ids[name]; ok {
+			ms = append(ms, p.member(name, id))
+		}
+	}
+	sortMembers(ms)
+	var steps []Step
+	for _, m := range ms {
+		steps = append(steps, Step{Action: Start, Host: m.Host, ID: m.ID, Rule: "bootstrap: no ensemble serves yet"})
+		p.live[m.Host] = m.ID
+	}
+	p.cur = ms
+	p.push(Stage{Name: fmt.Sprintf("bootstrap-%d", len(ms)), Kind: KindBootstrap, Members: ms, Steps: steps, Added: ms,
+		Why: []string{"no host runs ZooKeeper today: start every host with the final configuration (the ensemble serves once a quorum is up)"}})
+	p.warnings = append(p.warnings, "bootstrap: the ensemble is not serving until a quorum of hosts has started")
+	p.checkIDs(ms)
+	return nil
+}
+
+// candidate is one possible stage (or pair of stages) and its simulation.
+type candidate struct {
+	stages []Stage
+	ok     bool
+	reason string // why it is refused
+}
+
+// largest finds the largest k in 1..n whose candidate is ok, assuming that a
+// larger change never has a larger margin (true for the rules: more renames,
+// joiners or leavers only lower the counts). Returns the chosen candidate and
+// the refused k+1 candidate (nil when k == n).
+func largest(n int, try func(k int) candidate) (int, candidate, *candidate) {
+	lo, hi := 1, n
+	best := 0
+	var bestC candidate
+	for lo <= hi {
+		mid := (lo + hi) / 2
+		c := try(mid)
+		if c.ok {
+			best, bestC = mid, c
+			lo = mid + 1
+		} else {
+			hi = mid - 1
+		}
+	}
+	if best == n {
+		return best, bestC, nil
+	}
+	next := try(best + 1)
+	return best, bestC, &next
+}
+
+func (p *planner) renames() error {
+	todo := p.assign.renames
+	for len(todo) > 0 {
+		k, chosen, refused := largest(len(todo), func(k int) candidate { return p.renameStage(todo[:k]) })
+		if k == 0 {
+			return p.refuse("renumbering %s: %s; %s", describeRename(todo[0]), refused.reason, p.suggest(refused))
+		}
+		if refused != nil {
+			chosen.stages[0].Why = append(chosen.stages[0].Why, fmt.Sprintf("%d renames in one stage refused: %s", k+1, refused.reason))
+		}
+		p.apply(chosen.stages)
+		todo = todo[k:]
+	}
+	return nil
+}
+
+func describeRename(r Rename) string { return fmt.Sprintf("%s %d -> %d", r.Host, r.From, r.To) }
+
+func (p *planner) renameStage(rs []Rename) candidate {
+	next := map[string]int{}
+	for h, id := range p.live {
+		next[h] = id
+	}
+	for _, r := range rs {
+		next[r.Host] = r.To
+	}
+	var b []Member
+	for _, m := range p.cur {
+		b = append(b, p.member(m.Host, next[m.Host]))
+	}
+	sortMembers(b)
+	var steps []simStep
+	for _, m := range b {
+		steps = append(steps, simStep{action: Restart, host: m.Host, newID: m.ID})
+	}
+	ss := &stageSim{a: p.cur, b: b, live: p.live, steps: steps, leaderRule: LeaderFirst}
+	out := ss.run(p.reserve)
+	var names []string
+	for _, r := range rs {
+		names = append(names, fmt.Sprintf("%d-to-%d", r.From, r.To))
+	}
+	name := "rename-" + strings.Join(names, "-")
+	if len(rs) > 3 {
+		name = fmt.Sprintf("rename-%d-hosts", len(rs))
+	}
+	st := Stage{Name: name, Kind: KindRename, Members: b, Steps: toSteps(ss, out, p.live), LeaderRule: LeaderFirst, Renamed: rs}
+	st.Why = append(st.Why, fmt.Sprintf("%d rename(s) in one rolling restart; min margin %d (reserve %d)", len(rs), out.min, p.reserve),
+		"the live leader restarts first if its own id changes (the others could not follow it under the new config), otherwise last")
+	return p.judge(out, st)
+}
+
+// judge turns a simulation into an accepted or refused candidate.
+func (p *planner) judge(out simOutcome, stages ...Stage) candidate {
+	c := candidate{stages: stages, ok: out.unsafe == "" && out.min >= p.reserve}
+	switch {
+	case out.unsafe != "":
+		c.reason = out.unsafe
+	case out.min < p.reserve:
+		c.reason = fmt.Sprintf("margin %d < reserve %d, first at %s", out.min, p.reserve, out.firstFail)
+	}
+	return c
+}
+
+func (p *planner) suggest(refused *candidate) string {
+	if refused == nil {
+		return ""
+	}
+	if p.reserve > 0 {
+		return fmt.Sprintf("lower policy.reserve below %d, or change the ensemble size first", p.reserve)
+	}
+	return "no rolling restart keeps a quorum here: grow the ensemble first, use dynamic reconfiguration (3.5.3+, not yet supported), or accept an outage"
+}
+
+// toSteps converts simulated steps into plan steps with margins and rules.
+func toSteps(ss *stageSim, out simOutcome, live map[string]int) []Step {
+	var steps []Step
+	for i, st := range ss.steps {
+		s := Step{Action: st.action, Host: st.host, ID: st.newID, Margin: out.steps[i].margin, Rule: out.steps[i].rule}
+		if old, ok := live[st.host]; ok && old != st.newID && st.action == Restart {
+			o := old
+			s.FromID = &o
+		}
+		steps = append(steps, s)
+	}
+	return steps
+}
+
+// apply makes the chosen stages the new current state.
+func (p *planner) apply(stages []Stage) {
+	for _, st := range stages {
+		switch st.Kind {
+		case KindRename, KindGrowRoll, KindShrinkRoll:
+			for _, s := range st.Steps {
+				p.live[s.Host] = s.ID
+			}
+		case KindGrowStart:
+			for _, s := range st.Steps {
+				p.live[s.Host] = s.ID
+			}
+		case KindShrinkStop:
+			for _, s := range st.Steps {
+				delete(p.live, s.Host)
+			}
+		}
+		p.cur = st.Members
+		p.push(st)
+	}
+}
+
+// newHosts lists the hosts that join, in the order they are added: voters of
+// the most preferred datacenters first (a never-datacenter tie-breaker comes
+// last), then by id; observers after all voters.
+func (p *planner) newHosts() (voters, observers []Member) {
+	for _, name := range schema.SortedHosts(p.c) {
+		h := p.c.Hosts[name]
+		if h.MyID != nil || h.Remove {
+			continue
+		}
+		m := p.member(name, p.assign.ids[name])
+		if m.Voter() {
+			voters = append(voters, m)
+		} else {
+			observers = append(observers, m)
+		}
+	}
+	sort.SliceStable(voters, func(i, j int) bool {
+		di, dj := p.c.Datacenters[voters[i].Datacenter], p.c.Datacenters[voters[j].Datacenter]
+		if di != dj {
+			return di.MorePreferred(dj)
+		}
+		return voters[i].ID < voters[j].ID
+	})
+	sortMembers(observers)
+	return voters, observers
+}
+
+func (p *planner) grow() error {
+	voters, observers := p.newHosts()
+	for len(voters) > 0 || len(observers) > 0 {
+		n := len(voters)
+		try := func(k int) candidate {
+			add := append([]Member{}, voters[:k]...)
+			if k == n {
+				add = append(add, observers...)
+			}
+			return p.growStages(add)
+		}
+		var k int
+		var chosen candidate
+		var refused *candidate
+		if n == 0 {
+			k, chosen = 0, try(0)
+			if !chosen.ok {
+				return p.refuse("adding observers: %s; %s", chosen.reason, p.suggest(&chosen))
+			}
+		} else {
+			k, chosen, refused = largest(n, try)
+			if k == 0 {
+				return p.refuse("growing %d voters by rolling restarts: adding even one voter is refused (%s); %s",
+					countVoters(p.cur), refused.reason, p.suggest(refused))
+			}
+		}
+		if refused != nil {
+			chosen.stages[0].Why = append(chosen.stages[0].Why, fmt.Sprintf("%d -> %d refused: %s",
+				countVoters(p.cur), countVoters(p.cur)+k+1, refused.reason))
+		}
+		p.apply(chosen.stages)
+		voters = voters[k:]
+		if k == n {
+			observers = nil
+		}
+	}
+	return nil
+}
+
+func (p *planner) growStages(add []Member) candidate {
+	b := append(append([]Member{}, p.cur...), add...)
+	sortMembers(b)
+	from, to := countVoters(p.cur), countVoters(b)
+	var roll []simStep
+	for _, m := range p.cur {
+		roll = append(roll, simStep{action: Restart, host: m.Host, newID: m.ID})
+	}
+	rs := &stageSim{a: p.cur, b: b, live: p.live, steps: roll, leaderRule: LeaderLast}
+	rollOut := rs.run(p.reserve)
+
+	live := map[string]int{}
+	for h, id := range p.live {
+		live[h] = id
+	}
+	var start []simStep
+	sorted := append([]Member{}, add...)
+	sortMembers(sorted)
+	for _, m := range sorted {
+		start = append(start, simStep{action: Start, host: m.Host, newID: m.ID})
+	}
+	ss := &stageSim{a: b, b: b, live: live, steps: start, onB: true}
+	startOut := ss.run(p.reserve)
+
+	base := fmt.Sprintf("grow-%d-to-%d", from, to)
+	if from == to {
+		base = fmt.Sprintf("add-%d-observers", len(add))
+	}
+	r := Stage{Name: base + "-roll", Kind: KindGrowRoll, Members: b, Steps: toSteps(rs, rollOut, p.live), LeaderRule: LeaderLast, Added: add,
+		Why: []string{fmt.Sprintf("existing hosts onto the %d-member config one at a time, ascending id, leader last: a restarted host rejoins only if q(%d) = %d other voters follow the leader; min margin %d (reserve %d)",
+			len(b), to, Quorum(to), rollOut.min, p.reserve),
+			"the new hosts' files are not written yet: config management would start them before every old host runs the new config, and then two leaders would be possible"}}
+	s := Stage{Name: base + "-start", Kind: KindGrowStart, Members: b, Steps: toSteps(ss, startOut, live), Added: add,
+		Why: []string{fmt.Sprintf("every old host runs the %d-member config: the new hosts start in ascending id and join the leader; min margin %d", len(b), startOut.min)}}
+	out := combine(rollOut, startOut)
+	return p.judge(out, r, s)
+}
+
+func (p *planner) shrink() error {
+	var leaving []Member
+	for _, m := range p.cur {
+		if p.c.Hosts[m.Host].Remove {
+			leaving = append(leaving, m)
+		}
+	}
+	// Observers leave first (free), then voters in ascending id.
+	sort.SliceStable(leaving, func(i, j int) bool { return !leaving[i].Voter() && leaving[j].Voter() })
+	for len(leaving) > 0 {
+		k, chosen, refused := largest(len(leaving), func(k int) candidate { return p.shrinkStages(leaving[:k]) })
+		if k == 0 {
+			return p.refuse("removing %s (id %d): %s; %s", leaving[0].Host, leaving[0].ID, refused.reason, p.suggest(refused))
+		}
+		if refused != nil {
+			chosen.stages[0].Why = append(chosen.stages[0].Why, fmt.Sprintf("removing %d at once refused: %s", k+1, refused.reason))
+		}
+		p.apply(chosen.stages)
+		leaving = leaving[k:]
+	}
+	return nil
+}
+
+func (p *planner) shrinkStages(rm []Member) candidate {
+	gone := map[string]bool{}
+	for _, m := range rm {
+		gone[m.Host] = true
+	}
+	var b []Member
+	for _, m := range p.cur {
+		if !gone[m.Host] {
+			b = append(b, m)
+		}
+	}
+	from, to := countVoters(p.cur), countVoters(b)
+	var stops []simStep
+	sorted := append([]Member{}, rm...)
+	sortMembers(sorted)
+	for _, m := range sorted {
+		stops = append(stops, simStep{action: Stop, host: m.Host, newID: m.ID})
+	}
+	ss := &stageSim{a: p.cur, b: p.cur, live: p.live, steps: stops, onB: true, leaderRule: LeaderLast}
+	stopOut := ss.run(p.reserve)
+	remaining := map[string]int{}
+	for h, id := range p.live {
+		if !gone[h] {
+			remaining[h] = id
+		}
+	}
+	var roll []simStep
+	for _, m := range b {
+		roll = append(roll, simStep{action: Restart, host: m.Host, newID: m.ID})
+	}
+	rs := &stageSim{a: p.cur, b: b, live: remaining, steps: roll, leaderRule: LeaderLast}
+	rollOut := rs.run(p.reserve)
+	base := fmt.Sprintf("shrink-%d-to-%d", from, to)
+	if from == to {
+		base = fmt.Sprintf("remove-%d-observers", len(rm))
+	}
+	stop := Stage{Name: base + "-stop", Kind: KindShrinkStop, Members: p.cur, Steps: toSteps(ss, stopOut, p.live), LeaderRule: LeaderLast, Removed: rm,
+		Why: []string{fmt.Sprintf("the leaving hosts stop (their files are removed) while the others keep the %d-member config; min margin %d", len(p.cur), stopOut.min)}}
+	roll2 := Stage{Name: base + "-roll", Kind: KindShrinkRoll, Members: b, Steps: toSteps(rs, rollOut, remaining), LeaderRule: LeaderLast, Removed: rm,
+		Why: []string{fmt.Sprintf("the remaining hosts onto the %d-member config, ascending id, leader last; min margin %d (reserve %d)", len(b), rollOut.min, p.reserve)}}
+	out := combine(stopOut, rollOut)
+	return p.judge(out, stop, roll2)
+}
+
+func (p *planner) checkIDs(ms []Member) {
+	for _, m := range ms {
+		if m.ID == 0 {
+			p.warnings = append(p.warnings, fmt.Sprintf("host %s runs myid 0, outside the documented range 1..255 (works in practice)", m.Host))
+		}
+	}
+}
+
+func countVoters(ms []Member) int {
+	n := 0
+	for _, m := range ms {
+		if m.Voter() {
+			n++
+		}
+	}
+	return n
+}
+
+func sortMembers(ms []Member) {
+	sort.Slice(ms, func(i, j int) bool { return ms[i].ID < ms[j].ID })
+}
+
+// fingerprint identifies a plan by its stages (membership and steps), so a
+// stage manifest can tell whether it belongs to the same plan.
+func fingerprint(p *Plan) string {
+	type stageKey struct {
+		Name    string
+		Members []Member
+		Steps   []Step
+	}
+	key := struct {
+		Cluster, Version string
+		Policy           Policy
+		Stages           []stageKey
+	}{Cluster: p.Cluster, Version: p.Version, Policy: p.Policy}
+	for _, s := range p.Stages {
+		key.Stages = append(key.Stages, stageKey{s.Name, s.Members, s.Steps})
+	}
+	b, _ := json.Marshal(key)
+	sum := sha256.Sum256(b)
+	return hex.EncodeToString(sum[:8])
+}
+
+// combine joins the outcomes of two stages that are judged together.
+func combine(first, second simOutcome) simOutcome {
+	out := simOutcome{min: min(first.min, second.min), unsafe: first.unsafe, firstFail: first.firstFail}
+	out.steps = append(append([]stepResult{}, first.steps...), second.steps...)
+	if out.unsafe == "" {
+		out.unsafe = second.unsafe
+	}
+	if out.firstFail == "" {
+		out.firstFail = second.firstFail
+	}
+	return out
+}
