@@ -1,0 +1,44 @@
+package verify
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Mntr is the parsed answer to `mntr`: key -> value, as printed.
+type Mntr map[string]string
+
+// ParseMntr parses "key<TAB>value" lines. 3.4's documentation shows the
+// separator as spaces, so any run of blanks is accepted.
+func ParseMntr(out string) (Mntr, error) {
+	m := Mntr{}
+	for _, line := range strings.Split(out, "\n") {
+		line = strings.TrimSpace(line)
+		if line == "" {
+			continue
+		}
+		i := strings.IndexAny(line, "\t ")
+		if i < 0 || !strings.HasPrefix(line, "zk_") {
+			return nil, fmt.Errorf("mntr: unexpected line %q", line)
+		}
+		m[line[:i]] = strings.TrimSpace(line[i+1:])
+	}
+	if _, ok := m["zk_server_state"]; !ok {
+		return nil, fmt.Errorf("mntr: no zk_server_state")
+	}
+	return m, nil
+}
+
+// Int returns an integer metric; ok is false when it is absent or not a number.
+func (m Mntr) Int(key string) (int64, bool) {
+	v, ok := m[key]
+	if !ok {
+		return 0, false
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	return n, err == nil
+}
+
+// State is zk_server_state (leader, follower, observer, standalone).
+func (m Mntr) State() string { return m["zk_server_state"] }
