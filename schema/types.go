@@ -35,6 +35,7 @@ type Settings struct {
 	DataDir     string            `json:"dataDir"`
 	DataLogDir  string            `json:"dataLogDir,omitempty"`
 	AdminServer AdminServer       `json:"adminServer"`
+	ClientBind  string            `json:"clientBind"`
 	Extra       map[string]string `json:"extra"`
 }
 

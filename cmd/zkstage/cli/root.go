@@ -108,11 +108,11 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	}
 	env := &Env{Stdout: stdout, Stderr: stderr, Args: fs.Args()}
 	err := c.Run(env, fs)
-	return report(stderr, c.Name, err)
+	return exitCode(stderr, c.Name, err)
 }
 
-// report prints an error once, positions first, and maps it to an exit code.
-func report(stderr io.Writer, name string, err error) int {
+// exitCode prints an error once, positions first, and maps it to an exit code.
+func exitCode(stderr io.Writer, name string, err error) int {
 	if err == nil {
 		return ExitOK
 	}

@@ -1,0 +1,81 @@
+package render
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/zkstage/zkstage/compiler"
+	"github.com/zkstage/zkstage/schema"
+)
+
+// File is one rendered file, its path relative to the stage folder.
+type File struct {
+	Path string
+	Data []byte
+}
+
+// StageDir is the folder name of stage k: NN-<name>.
+func StageDir(p *compiler.Plan, k int) string {
+	return fmt.Sprintf("%02d-%s", k, p.Stages[k].Name)
+}
+
+// StageFiles renders stage k: <host>/zoo.cfg and <host>/myid for every host
+// live at the end of the stage, and the manifest. Hosts that are not live
+// get no files, because config management starts a host as soon as its
+// files appear.
+func StageFiles(c *schema.Cluster, p *compiler.Plan, k int) ([]File, error) {
+	if k < 0 || k >= len(p.Stages) {
+		return nil, fmt.Errorf("stage %d does not exist: the plan has stages 0..%d", k, len(p.Stages)-1)
+	}
+	st := &p.Stages[k]
+	live := map[string]bool{}
+	for _, h := range st.Live {
+		live[h] = true
+	}
+	var files []File
+	for _, m := range st.Members {
+		if !live[m.Host] {
+			continue
+		}
+		files = append(files,
+			File{Path: m.Host + "/myid", Data: MyID(m.ID)},
+			File{Path: m.Host + "/zoo.cfg", Data: ZooCfg(c, p, st, m)})
+	}
+	man, err := json.MarshalIndent(NewManifest(c, p, k), "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	files = append(files, File{Path: ManifestFile, Data: append(man, '\n')})
+	sort.Slice(files, func(i, j int) bool { return files[i].Path < files[j].Path })
+	return files, nil
+}
+
+// NewManifest describes stage k for the verifier, the runner and the gate.
+func NewManifest(c *schema.Cluster, p *compiler.Plan, k int) *Manifest {
+	st := &p.Stages[k]
+	m := &Manifest{
+		Cluster: c.Name, Version: c.Version.String(), Fingerprint: p.Fingerprint,
+		Stage: k, Name: st.Name, Kind: st.Kind, Stages: len(p.Stages),
+		Members: st.Members, Live: st.Live, Quorum: compiler.Quorum(len(st.Voters())),
+		LeaderRule: st.LeaderRule, Steps: st.Steps, MinMargin: st.MinMargin,
+		Datacenters: map[string]string{},
+	}
+	if m.Steps == nil {
+		m.Steps = []compiler.Step{}
+	}
+	for _, h := range st.Live {
+		m.Datacenters[h] = c.Hosts[h].DC
+	}
+	var dcs []*schema.Datacenter
+	for _, d := range c.Datacenters {
+		if d.Leader != schema.LeaderNever {
+			dcs = append(dcs, d)
+		}
+	}
+	sort.Slice(dcs, func(i, j int) bool { return dcs[i].MorePreferred(dcs[j]) })
+	for _, d := range dcs {
+		m.LeaderDatacenters = append(m.LeaderDatacenters, d.Name)
+	}
+	return m
+}

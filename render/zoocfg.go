@@ -1,0 +1,101 @@
+// Package render turns a plan into files: per stage, per host, zoo.cfg and
+// myid, plus the stage manifest. Output is deterministic (fixed key order,
+// no timestamps) so the same spec always yields the same bytes and a drift
+// check can compare them.
+package render
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/zkstage/zkstage/compiler"
+	"github.com/zkstage/zkstage/schema"
+)
+
+// Whitelist holds the four-letter words the verifier needs (3.5.3+ enables
+// only srvr by default).
+var Whitelist = []string{"conf", "mntr", "ruok", "srvr"}
+
+// reserved are zoo.cfg keys zkstage writes itself; settings.extra may not
+// override them because the plan's safety depends on them.
+var reserved = map[string]bool{
+	"tickTime": true, "initLimit": true, "syncLimit": true, "dataDir": true, "dataLogDir": true,
+	"clientPort": true, "clientPortAddress": true, "peerType": true, "dynamicConfigFile": true,
+	"reconfigEnabled": true, "standaloneEnabled": true, "4lw.commands.whitelist": true,
+	"admin.enableServer": true, "admin.serverPort": true,
+}
+
+// ReservedKey reports whether zkstage renders key itself.
+func ReservedKey(key string) bool {
+	return reserved[key] || strings.HasPrefix(key, "server.") || strings.HasPrefix(key, "group.") || strings.HasPrefix(key, "weight.")
+}
+
+// ZooCfg renders the zoo.cfg of one host for a stage's configuration.
+func ZooCfg(c *schema.Cluster, plan *compiler.Plan, st *compiler.Stage, self compiler.Member) []byte {
+	var b strings.Builder
+	fmt.Fprintf(&b, "# Rendered by zkstage: cluster %s, stage %02d %s, plan %s.\n", c.Name, st.Index, st.Name, plan.Fingerprint)
+	fmt.Fprintf(&b, "# Host %s (myid %d, %s). Do not edit: change cluster.cue and re-render.\n", self.Host, self.ID, self.Datacenter)
+	kv := func(k string, v interface{}) { fmt.Fprintf(&b, "%s=%v\n", k, v) }
+	s := c.Settings
+	kv("tickTime", s.TickTime)
+	kv("initLimit", s.InitLimit)
+	kv("syncLimit", s.SyncLimit)
+	kv("dataDir", s.DataDir)
+	if s.DataLogDir != "" {
+		kv("dataLogDir", s.DataLogDir)
+	}
+	dynamic := c.Version.Dynamic()
+	if !dynamic {
+		// 3.4 has no client address in server lines.
+		kv("clientPort", self.ClientPort)
+	} else {
+		kv("4lw.commands.whitelist", strings.Join(Whitelist, ","))
+		if s.AdminServer.Enabled {
+			kv("admin.enableServer", "true")
+			kv("admin.serverPort", s.AdminServer.Port)
+		} else {
+			kv("admin.enableServer", "false")
+		}
+		// Static membership: zkstage owns the config, ZooKeeper must not
+		// rewrite it, and a one-member stage must not fall back to
+		// standalone mode.
+		kv("reconfigEnabled", "false")
+		kv("standaloneEnabled", "false")
+	}
+	if !self.Voter() {
+		kv("peerType", "observer")
+	}
+	for _, k := range schema.SortedKeys(s.Extra) {
+		kv(k, s.Extra[k])
+	}
+	members := append([]compiler.Member{}, st.Members...)
+	sort.Slice(members, func(i, j int) bool { return members[i].ID < members[j].ID })
+	for _, m := range members {
+		kv(fmt.Sprintf("server.%d", m.ID), ServerLine(c, m))
+	}
+	return []byte(b.String())
+}
+
+// ServerLine renders the value of a server.N line for the cluster's version.
+func ServerLine(c *schema.Cluster, m compiler.Member) string {
+	addr := m.Address
+	if strings.Contains(addr, ":") && !strings.HasPrefix(addr, "[") {
+		addr = "[" + addr + "]" // IPv6
+	}
+	line := fmt.Sprintf("%s:%d:%d", addr, m.QuorumPort, m.ElectPort)
+	if !c.Version.Dynamic() {
+		if !m.Voter() {
+			line += ":observer"
+		}
+		return line
+	}
+	line += ":" + m.Role
+	if c.Settings.ClientBind == "any" {
+		return fmt.Sprintf("%s;%d", line, m.ClientPort)
+	}
+	return fmt.Sprintf("%s;%s:%d", line, addr, m.ClientPort)
+}
+
+// MyID renders a myid file.
+func MyID(id int) []byte { return []byte(fmt.Sprintf("%d\n", id)) }

@@ -1,0 +1,119 @@
+package report
+
+import (
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/zkstage/zkstage/compiler"
+)
+
+// PlanMarkdown writes the plan as markdown (for a pull request or a wiki).
+func PlanMarkdown(w io.Writer, p *compiler.Plan) error {
+	fmt.Fprintf(w, "# zkstage plan for `%s`\n\n", p.Cluster)
+	fmt.Fprintf(w, "ZooKeeper %s · renumber `%s` · reserve %d · method `%s` · plan `%s`\n\n",
+		p.Version, p.Policy.Renumber, p.Policy.Reserve, p.Policy.Method, p.Fingerprint)
+	fmt.Fprintln(w, "| stage | name | voters | quorum | ids | min margin |")
+	fmt.Fprintln(w, "|---|---|---|---|---|---|")
+	for _, s := range p.Stages {
+		v := s.Voters()
+		fmt.Fprintf(w, "| %02d | %s | %d | %d | %s | %s |\n", s.Index, s.Name, len(v), compiler.Quorum(len(v)), ids(s.Members), marginCell(&s))
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, MermaidStages(p, -1))
+	for i := 1; i < len(p.Stages); i++ {
+		fmt.Fprintln(w)
+		StageMarkdown(w, p, i, 3)
+	}
+	fmt.Fprintln(w)
+	PlacementMarkdown(w, p, 2)
+	if len(p.Warnings) > 0 {
+		fmt.Fprintln(w, "\n## Warnings")
+		fmt.Fprintln(w)
+		for _, s := range p.Warnings {
+			fmt.Fprintf(w, "- %s\n", s)
+		}
+	}
+	return nil
+}
+
+func marginCell(s *compiler.Stage) string {
+	if len(s.Steps) == 0 {
+		return "–"
+	}
+	return fmt.Sprint(s.MinMargin)
+}
+
+// StageMarkdown describes stage k: what changes, the steps and their margins,
+// and why. level is the heading level.
+func StageMarkdown(w io.Writer, p *compiler.Plan, k, level int) {
+	s := &p.Stages[k]
+	h := strings.Repeat("#", level)
+	v := s.Voters()
+	fmt.Fprintf(w, "%s Stage %02d: %s\n\n", h, s.Index, s.Name)
+	fmt.Fprintf(w, "%d members, %d voters, quorum %d. Ids: %s.\n\n", len(s.Members), len(v), compiler.Quorum(len(v)), ids(s.Members))
+	for _, r := range s.Renamed {
+		fmt.Fprintf(w, "- renamed: `%s` %d → %d\n", r.Host, r.From, r.To)
+	}
+	if s.Kind != compiler.KindGrowStart && s.Kind != compiler.KindShrinkStop {
+		for _, m := range s.Added {
+			fmt.Fprintf(w, "- added to the config: `%s` id %d (%s, %s)\n", m.Host, m.ID, m.Datacenter, m.Role)
+		}
+	}
+	if s.Kind == compiler.KindShrinkStop {
+		for _, m := range s.Removed {
+			fmt.Fprintf(w, "- stopped and removed: `%s` id %d (%s)\n", m.Host, m.ID, m.Datacenter)
+		}
+	}
+	if len(s.Steps) > 0 {
+		fmt.Fprintf(w, "\nSteps, %s:\n\n", LeaderRuleText(s.LeaderRule))
+		fmt.Fprintln(w, "| # | action | host | id | margin | rule |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|")
+		for i, st := range s.Steps {
+			fmt.Fprintf(w, "| %d | %s | `%s` | %s | %d | %s |\n", i+1, st.Action, st.Host, stepID(st), st.Margin, st.Rule)
+		}
+	}
+	if len(s.Why) > 0 {
+		fmt.Fprintln(w, "\nWhy:")
+		fmt.Fprintln(w)
+		for _, y := range s.Why {
+			fmt.Fprintf(w, "- %s\n", y)
+		}
+	}
+}
+
+// PlacementMarkdown is the leader-placement and datacenter-loss tables.
+func PlacementMarkdown(w io.Writer, p *compiler.Plan, level int) {
+	h := strings.Repeat("#", level)
+	fmt.Fprintf(w, "%s Leader placement (final configuration)\n\n", h)
+	fmt.Fprintln(w, "With equal zxid the highest live id wins the election.")
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| lost | live/quorum | winner | verdict |")
+	fmt.Fprintln(w, "|---|---|---|---|")
+	for _, s := range p.Placement.Scenarios {
+		fmt.Fprintf(w, "| %s | %d/%d | %s | %s |\n", s.Lost, s.LiveVoters, s.Quorum, winner(s), s.Verdict)
+	}
+	fmt.Fprintln(w)
+	fmt.Fprintln(w, "| datacenter lost | voters | quorum kept |")
+	fmt.Fprintln(w, "|---|---|---|")
+	for _, d := range p.Placement.Datacenters {
+		fmt.Fprintf(w, "| %s | %d | %v |\n", d.Datacenter, d.Voters, d.Survives)
+	}
+}
+
+// MermaidStages draws the chain of stages; current (>= 0) is highlighted.
+func MermaidStages(p *compiler.Plan, current int) string {
+	var b strings.Builder
+	b.WriteString("```mermaid\nflowchart LR\n")
+	for i, s := range p.Stages {
+		fmt.Fprintf(&b, "  s%d[\"%02d %s<br/>%d voters\"]\n", i, i, s.Name, len(s.Voters()))
+		if i > 0 {
+			fmt.Fprintf(&b, "  s%d --> s%d\n", i-1, i)
+		}
+	}
+	if current >= 0 {
+		fmt.Fprintf(&b, "  style s%d stroke-width:4px\n", current)
+	}
+	b.WriteString("```")
+	return b.String()
+}
