@@ -1,0 +1,154 @@
+package lab
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// hostConfig is what the lab needs from a host's rendered files.
+type hostConfig struct {
+	MyID       int
+	Address    string // the host's own server line address
+	ClientPort int
+	lines      []string
+}
+
+// parseHostFiles reads a rendered zoo.cfg and myid and refuses any address
+// outside 127.0.0.0/8: the lab only ever runs on loopback.
+func parseHostFiles(host string, cfg, myid []byte) (*hostConfig, error) {
+	id, err := strconv.Atoi(strings.TrimSpace(string(myid)))
+	if err != nil {
+		return nil, fmt.Errorf("%s/myid: %q is not a server id", host, strings.TrimSpace(string(myid)))
+	}
+	hc := &hostConfig{MyID: id}
+	sc := bufio.NewScanner(bytes.NewReader(cfg))
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		hc.lines = append(hc.lines, line)
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if !ok || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch {
+		case k == "clientPort":
+			if hc.ClientPort, err = strconv.Atoi(v); err != nil {
+				return nil, fmt.Errorf("%s/zoo.cfg:%d: clientPort: %q is not a port", host, n, v)
+			}
+		case strings.HasPrefix(k, "server."):
+			sid, err := strconv.Atoi(strings.TrimPrefix(k, "server."))
+			if err != nil {
+				return nil, fmt.Errorf("%s/zoo.cfg:%d: %s: bad server id", host, n, k)
+			}
+			addr, _, _ := strings.Cut(v, ":")
+			if err := loopback(addr); err != nil {
+				return nil, fmt.Errorf("%s/zoo.cfg:%d: %s: %v", host, n, k, err)
+			}
+			if sid == id {
+				hc.Address = addr
+			}
+			if _, client, ok := strings.Cut(v, ";"); ok && hc.ClientPort == 0 {
+				_, p, err := net.SplitHostPort(client)
+				if err != nil {
+					p = client
+				}
+				hc.ClientPort, _ = strconv.Atoi(p)
+			}
+		}
+	}
+	if hc.Address == "" {
+		return nil, fmt.Errorf("%s/zoo.cfg: no server.%d line for the host's own id (myid %d): ZooKeeper would refuse to start", host, id, id)
+	}
+	if hc.ClientPort == 0 {
+		return nil, fmt.Errorf("%s/zoo.cfg: no clientPort", host)
+	}
+	return hc, nil
+}
+
+func loopback(addr string) error {
+	ip := net.ParseIP(addr)
+	if ip == nil || ip.To4() == nil || ip.To4()[0] != 127 {
+		return fmt.Errorf("address %q is outside 127.0.0.0/8: the lab runs on loopback only", addr)
+	}
+	return nil
+}
+
+// labConfig applies the lab-only overrides on top of the rendered zoo.cfg:
+// data under the state dir, the client port bound to the host's own loopback
+// address (every server line's client part too: 3.5+ refuses a
+// clientPortAddress that differs from its own server line), no AdminServer
+// (several servers share one machine), every four-letter word, the optional
+// tickTime, then the caller's per-host overrides.
+func labConfig(hc *hostConfig, dataDir string, tickTime int, extra map[string]string) []byte {
+	set := map[string]string{
+		"dataDir":                dataDir,
+		"dataLogDir":             dataDir,
+		"clientPortAddress":      hc.Address,
+		"admin.enableServer":     "false",
+		"4lw.commands.whitelist": "*",
+	}
+	if tickTime > 0 {
+		set["tickTime"] = strconv.Itoa(tickTime)
+	}
+	for k, v := range extra {
+		set[k] = v
+	}
+	var out []string
+	done := map[string]bool{}
+	for _, line := range hc.lines {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		k = strings.TrimSpace(k)
+		if !ok || strings.HasPrefix(k, "#") {
+			out = append(out, line)
+			continue
+		}
+		if nv, ok := set[k]; ok {
+			if !done[k] {
+				out = append(out, k+"="+nv)
+				done[k] = true
+			}
+			continue
+		}
+		if strings.HasPrefix(k, "server.") {
+			line = k + "=" + bindClient(strings.TrimSpace(v))
+		}
+		out = append(out, line)
+	}
+	var rest []string
+	for k := range set {
+		if !done[k] {
+			rest = append(rest, k)
+		}
+	}
+	sort.Strings(rest)
+	if len(rest) > 0 {
+		out = append(out, "# zkstage lab overrides")
+	}
+	for _, k := range rest {
+		out = append(out, k+"="+set[k])
+	}
+	return []byte(strings.Join(out, "\n") + "\n")
+}
+
+// bindClient turns "a:q:e[:role];port" into "a:q:e[:role];a:port".
+func bindClient(v string) string {
+	srv, client, ok := strings.Cut(v, ";")
+	if !ok {
+		return v
+	}
+	if host, p, err := net.SplitHostPort(client); err == nil {
+		if host != "" && host != "0.0.0.0" {
+			return v
+		}
+		client = p
+	}
+	addr, _, _ := strings.Cut(srv, ":")
+	return srv + ";" + addr + ":" + client
+}

@@ -1,0 +1,455 @@
+// Package lab runs a real ZooKeeper ensemble on this machine, one JVM per
+// host on its own loopback address, from the rendered files of a stage plus
+// lab-only overrides. Everything it creates lives under one state directory;
+// it only ever stops processes it started.
+package lab
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/zkstage/zkstage/verify"
+)
+
+// File is one rendered file: "<host>/zoo.cfg", "<host>/myid" (other paths,
+// such as stage.json, are ignored).
+type File struct {
+	Path string
+	Data []byte
+}
+
+// Options configure a lab.
+type Options struct {
+	// State is the directory holding every host's config, data, log and pid.
+	State string
+	// ZooKeeperHome is an upstream install; empty: $ZKSTAGE_ZOOKEEPER_HOME,
+	// then the Debian package.
+	ZooKeeperHome string
+	// TickTime overrides the rendered tickTime when > 0.
+	TickTime int
+	// Overrides are extra zoo.cfg settings per host, applied last (tests use
+	// them to narrow a whitelist, for instance).
+	Overrides map[string]map[string]string
+	// StopTimeout is how long SIGTERM may take before SIGKILL (default 10s).
+	StopTimeout time.Duration
+	// StartTimeout is how long a started server may take to listen on its
+	// client port (default 60s).
+	StartTimeout time.Duration
+	// DieWithParent kills the JVMs when the starting process dies (tests).
+	DieWithParent bool
+}
+
+// Lab is a lab ensemble rooted at a state directory.
+type Lab struct {
+	opts Options
+	rt   *Runtime
+}
+
+// New finds the runtime; a missing java or ZooKeeper is a *MissingError.
+func New(opts Options) (*Lab, error) {
+	if opts.State == "" {
+		return nil, errors.New("lab: no state directory")
+	}
+	abs, err := filepath.Abs(opts.State)
+	if err != nil {
+		return nil, err
+	}
+	opts.State = abs
+	if opts.StopTimeout <= 0 {
+		opts.StopTimeout = 10 * time.Second
+	}
+	if opts.StartTimeout <= 0 {
+		opts.StartTimeout = 60 * time.Second
+	}
+	rt, err := FindRuntime(opts.ZooKeeperHome)
+	if err != nil {
+		return nil, err
+	}
+	return &Lab{opts: opts, rt: rt}, nil
+}
+
+// Runtime returns where java and ZooKeeper were found.
+func (l *Lab) Runtime() *Runtime { return l.rt }
+
+// State returns the state directory.
+func (l *Lab) State() string { return l.opts.State }
+
+// HostStatus is one host of the lab as it is now.
+type HostStatus struct {
+	Host       string    `json:"host"`
+	Address    string    `json:"address"`
+	ClientPort int       `json:"clientPort"`
+	MyID       int       `json:"myid"`
+	Stage      int       `json:"stage"`
+	Running    bool      `json:"running"`
+	Pid        int       `json:"pid,omitempty"`
+	Mode       string    `json:"mode,omitempty"` // srvr's mode, "not serving", or the probe error
+	StartedAt  time.Time `json:"startedAt,omitempty"`
+	Config     string    `json:"config"`
+	Log        string    `json:"log"`
+	// Action is what the last call did: started, restarted, stopped, kept.
+	Action string `json:"action,omitempty"`
+}
+
+// record is host.json: what the lab started, so that later calls (and the
+// fault tests) can tell whether and when a host was touched.
+type record struct {
+	Host       string    `json:"host"`
+	Address    string    `json:"address"`
+	ClientPort int       `json:"clientPort"`
+	MyID       int       `json:"myid"`
+	Stage      int       `json:"stage"`
+	Pid        int       `json:"pid"`
+	StartedAt  time.Time `json:"startedAt"`
+	ConfigSum  string    `json:"configSha256"`
+}
+
+func (l *Lab) dir(host string) string      { return filepath.Join(l.opts.State, host) }
+func (l *Lab) cfgPath(host string) string  { return filepath.Join(l.dir(host), "zoo.cfg") }
+func (l *Lab) logPath(host string) string  { return filepath.Join(l.dir(host), "zookeeper.log") }
+func (l *Lab) pidPath(host string) string  { return filepath.Join(l.dir(host), "zookeeper.pid") }
+func (l *Lab) recPath(host string) string  { return filepath.Join(l.dir(host), "host.json") }
+func (l *Lab) dataPath(host string) string { return filepath.Join(l.dir(host), "data") }
+
+// StartsLog is the file, per host, with one line per start: time, pid, stage.
+func (l *Lab) StartsLog(host string) string { return filepath.Join(l.dir(host), "starts.log") }
+
+type hostFiles struct {
+	cfg, myid []byte
+}
+
+// groupFiles splits rendered files by host and parses each host's config.
+func groupFiles(files []File) (map[string]*hostConfig, error) {
+	by := map[string]*hostFiles{}
+	for _, f := range files {
+		dir, base := path.Split(filepath.ToSlash(f.Path))
+		host := strings.TrimSuffix(dir, "/")
+		if host == "" || strings.Contains(host, "/") {
+			continue
+		}
+		hf := by[host]
+		if hf == nil {
+			hf = &hostFiles{}
+			by[host] = hf
+		}
+		switch base {
+		case "zoo.cfg":
+			hf.cfg = f.Data
+		case "myid":
+			hf.myid = f.Data
+		}
+	}
+	out := map[string]*hostConfig{}
+	for host, hf := range by {
+		if hf.cfg == nil || hf.myid == nil {
+			return nil, fmt.Errorf("%s: needs both zoo.cfg and myid", host)
+		}
+		hc, err := parseHostFiles(host, hf.cfg, hf.myid)
+		if err != nil {
+			return nil, err
+		}
+		out[host] = hc
+	}
+	if len(out) == 0 {
+		return nil, errors.New("no host files (<host>/zoo.cfg, <host>/myid) in the stage")
+	}
+	return out, nil
+}
+
+// Up makes the lab run exactly the hosts of the stage's files: hosts already
+// running that config are kept, hosts whose config changed are restarted,
+// missing ones started, and lab hosts not in the stage stopped. It returns
+// once every host listens on its client port (serving or not).
+func (l *Lab) Up(ctx context.Context, files []File, stage int) ([]HostStatus, error) {
+	hosts, err := groupFiles(files)
+	if err != nil {
+		return nil, err
+	}
+	existing, _ := l.hosts()
+	var stopErr []error
+	for _, h := range existing {
+		if _, ok := hosts[h]; !ok {
+			if _, err := l.Stop(ctx, h); err != nil {
+				stopErr = append(stopErr, err)
+			}
+		}
+	}
+	names := sortedKeys(hosts)
+	res := make([]HostStatus, len(names))
+	errs := make([]error, len(names))
+	var wg sync.WaitGroup
+	for i, h := range names {
+		wg.Add(1)
+		go func(i int, h string) {
+			defer wg.Done()
+			res[i], errs[i] = l.ensure(ctx, h, hosts[h], stage, false)
+		}(i, h)
+	}
+	wg.Wait()
+	return res, errors.Join(append(stopErr, errs...)...)
+}
+
+// Start starts one host with the stage's files (kept if already running
+// that config, restarted if its config changed).
+func (l *Lab) Start(ctx context.Context, files []File, stage int, host string) (HostStatus, error) {
+	hc, err := l.hostOf(files, host)
+	if err != nil {
+		return HostStatus{Host: host}, err
+	}
+	return l.ensure(ctx, host, hc, stage, false)
+}
+
+// Restart stops (if running) and starts one host with the stage's files.
+func (l *Lab) Restart(ctx context.Context, files []File, stage int, host string) (HostStatus, error) {
+	hc, err := l.hostOf(files, host)
+	if err != nil {
+		return HostStatus{Host: host}, err
+	}
+	return l.ensure(ctx, host, hc, stage, true)
+}
+
+func (l *Lab) hostOf(files []File, host string) (*hostConfig, error) {
+	hosts, err := groupFiles(files)
+	if err != nil {
+		return nil, err
+	}
+	hc, ok := hosts[host]
+	if !ok {
+		return nil, fmt.Errorf("host %q has no files in this stage (hosts: %s)", host, strings.Join(sortedKeys(hosts), ", "))
+	}
+	return hc, nil
+}
+
+func (l *Lab) ensure(ctx context.Context, host string, hc *hostConfig, stage int, force bool) (HostStatus, error) {
+	if err := os.MkdirAll(l.dataPath(host), 0o755); err != nil {
+		return HostStatus{Host: host}, err
+	}
+	cfg := labConfig(hc, l.dataPath(host), l.opts.TickTime, l.opts.Overrides[host])
+	sum := sha256.Sum256(append(append([]byte{}, cfg...), []byte("myid="+strconv.Itoa(hc.MyID))...))
+	want := hex.EncodeToString(sum[:])
+	rec, _ := l.readRecord(host)
+	pid := readPid(l.pidPath(host))
+	running := ours(pid, l.cfgPath(host))
+	action := "started"
+	if running {
+		if !force && rec != nil && rec.ConfigSum == want && rec.Pid == pid {
+			st := l.status(ctx, host)
+			st.Action = "kept"
+			return st, nil
+		}
+		if err := terminate(pid, l.cfgPath(host), l.opts.StopTimeout); err != nil {
+			return HostStatus{Host: host}, err
+		}
+		action = "restarted"
+	}
+	if err := os.WriteFile(l.cfgPath(host), cfg, 0o644); err != nil {
+		return HostStatus{Host: host}, err
+	}
+	if err := os.WriteFile(filepath.Join(l.dataPath(host), "myid"), []byte(strconv.Itoa(hc.MyID)+"\n"), 0o644); err != nil {
+		return HostStatus{Host: host}, err
+	}
+	start := time.Now()
+	pid, err := l.spawn(l.cfgPath(host), l.logPath(host), l.dir(host))
+	if err != nil {
+		return HostStatus{Host: host}, err
+	}
+	if err := os.WriteFile(l.pidPath(host), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
+		return HostStatus{Host: host}, err
+	}
+	rec = &record{Host: host, Address: hc.Address, ClientPort: hc.ClientPort, MyID: hc.MyID, Stage: stage, Pid: pid, StartedAt: start.UTC(), ConfigSum: want}
+	if err := l.writeRecord(rec); err != nil {
+		return HostStatus{Host: host}, err
+	}
+	if err := l.waitListening(ctx, host, rec); err != nil {
+		return l.status(ctx, host), err
+	}
+	st := l.status(ctx, host)
+	st.Action = action
+	return st, nil
+}
+
+// waitListening waits until the host's client port accepts connections
+// (ZooKeeper opens it before the election) or the JVM dies.
+func (l *Lab) waitListening(ctx context.Context, host string, rec *record) error {
+	addr := net.JoinHostPort(rec.Address, strconv.Itoa(rec.ClientPort))
+	ctx, cancel := context.WithTimeout(ctx, l.opts.StartTimeout)
+	defer cancel()
+	for {
+		if !ours(rec.Pid, l.cfgPath(host)) {
+			time.Sleep(100 * time.Millisecond) // let the log flush
+			return fmt.Errorf("%s: ZooKeeper exited during start-up; last lines of %s:\n%s", host, l.logPath(host), tail(l.logPath(host), 4))
+		}
+		d := net.Dialer{Timeout: 200 * time.Millisecond}
+		if c, err := d.DialContext(ctx, "tcp", addr); err == nil {
+			c.Close()
+			return nil
+		}
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("%s: not listening on %s after %s (see %s)", host, addr, l.opts.StartTimeout, l.logPath(host))
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+// Stop stops one host if the lab started it and it still runs.
+func (l *Lab) Stop(ctx context.Context, host string) (HostStatus, error) {
+	if _, err := os.Stat(l.dir(host)); err != nil {
+		return HostStatus{Host: host}, fmt.Errorf("host %q is not part of the lab in %s", host, l.opts.State)
+	}
+	pid := readPid(l.pidPath(host))
+	action := "not running"
+	if ours(pid, l.cfgPath(host)) {
+		if err := terminate(pid, l.cfgPath(host), l.opts.StopTimeout); err != nil {
+			return l.status(ctx, host), err
+		}
+		action = "stopped"
+	}
+	_ = os.Remove(l.pidPath(host))
+	st := l.status(ctx, host)
+	st.Action = action
+	return st, nil
+}
+
+// Down stops every host the lab started. Data stays in the state directory.
+func (l *Lab) Down(ctx context.Context) ([]HostStatus, error) {
+	hosts, err := l.hosts()
+	if err != nil {
+		return nil, err
+	}
+	res := make([]HostStatus, len(hosts))
+	errs := make([]error, len(hosts))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Add(1)
+		go func(i int, h string) {
+			defer wg.Done()
+			res[i], errs[i] = l.Stop(ctx, h)
+		}(i, h)
+	}
+	wg.Wait()
+	return res, errors.Join(errs...)
+}
+
+// Status reports every host of the lab, with its mode from srvr.
+func (l *Lab) Status(ctx context.Context) ([]HostStatus, error) {
+	hosts, err := l.hosts()
+	if err != nil {
+		return nil, err
+	}
+	res := make([]HostStatus, len(hosts))
+	var wg sync.WaitGroup
+	for i, h := range hosts {
+		wg.Add(1)
+		go func(i int, h string) {
+			defer wg.Done()
+			res[i] = l.status(ctx, h)
+		}(i, h)
+	}
+	wg.Wait()
+	return res, nil
+}
+
+// HostStatus reports one host.
+func (l *Lab) HostStatus(ctx context.Context, host string) HostStatus { return l.status(ctx, host) }
+
+func (l *Lab) status(ctx context.Context, host string) HostStatus {
+	st := HostStatus{Host: host, Config: l.cfgPath(host), Log: l.logPath(host)}
+	rec, err := l.readRecord(host)
+	if err != nil {
+		st.Mode = "unknown (no host.json)"
+		return st
+	}
+	st.Address, st.ClientPort, st.MyID, st.Stage, st.StartedAt = rec.Address, rec.ClientPort, rec.MyID, rec.Stage, rec.StartedAt
+	pid := readPid(l.pidPath(host))
+	if !ours(pid, l.cfgPath(host)) {
+		st.Mode = "stopped"
+		return st
+	}
+	st.Running, st.Pid = true, pid
+	out, err := verify.Word(ctx, net.JoinHostPort(rec.Address, strconv.Itoa(rec.ClientPort)), "srvr", time.Second)
+	if err != nil {
+		var we *verify.WordError
+		if errors.As(err, &we) && we.Kind == verify.ErrNotServing {
+			st.Mode = "not serving"
+		} else {
+			st.Mode = err.Error()
+		}
+		return st
+	}
+	if s, err := verify.ParseSrvr(out); err == nil {
+		st.Mode = s.Mode
+	} else {
+		st.Mode = err.Error()
+	}
+	return st
+}
+
+// hosts lists the hosts that have a directory with a host.json in the state dir.
+func (l *Lab) hosts() ([]string, error) {
+	ents, err := os.ReadDir(l.opts.State)
+	if errors.Is(err, os.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	var out []string
+	for _, e := range ents {
+		if e.IsDir() {
+			if _, err := os.Stat(l.recPath(e.Name())); err == nil {
+				out = append(out, e.Name())
+			}
+		}
+	}
+	sort.Strings(out)
+	return out, nil
+}
+
+func (l *Lab) readRecord(host string) (*record, error) {
+	b, err := os.ReadFile(l.recPath(host))
+	if err != nil {
+		return nil, err
+	}
+	var r record
+	if err := json.Unmarshal(b, &r); err != nil {
+		return nil, fmt.Errorf("%s: %w", l.recPath(host), err)
+	}
+	return &r, nil
+}
+
+func (l *Lab) writeRecord(r *record) error {
+	b, _ := json.MarshalIndent(r, "", "  ")
+	if err := os.WriteFile(l.recPath(r.Host), append(b, '\n'), 0o644); err != nil {
+		return err
+	}
+	f, err := os.OpenFile(l.StartsLog(r.Host), os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, err = fmt.Fprintf(f, "%s pid=%d stage=%d\n", r.StartedAt.Format(time.RFC3339Nano), r.Pid, r.Stage)
+	return err
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

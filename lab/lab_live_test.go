@@ -1,0 +1,205 @@
+package lab_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zkstage/zkstage/lab"
+	"github.com/zkstage/zkstage/lab/labtest"
+)
+
+// The lab package's live tests use 127.0.11.x .. 127.0.19.x only.
+var three = labtest.Ensemble{Name: "labtest", Hosts: []labtest.Host{
+	{Name: "a1", Address: "127.0.11.1", ID: 1, DC: "dc1"},
+	{Name: "a2", Address: "127.0.11.2", ID: 2, DC: "dc1"},
+	{Name: "a3", Address: "127.0.11.3", ID: 3, DC: "dc1"},
+}}
+
+func byHost(st []lab.HostStatus) map[string]lab.HostStatus {
+	m := map[string]lab.HostStatus{}
+	for _, s := range st {
+		m[s.Host] = s
+	}
+	return m
+}
+
+func alive(pid int) bool {
+	return syscall.Kill(pid, 0) == nil
+}
+
+// TestLabLifecycle runs one three-host ensemble through up, idempotent up,
+// status, stop/start/restart of one host, a config change and down.
+func TestLabLifecycle(t *testing.T) {
+	l := labtest.NewLab(t, nil)
+	ctx := context.Background()
+	labtest.Up(t, l, three, 60*time.Second)
+
+	st, err := l.Status(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaders := 0
+	for _, s := range st {
+		if !s.Running || s.Pid == 0 || s.Log == "" || s.StartedAt.IsZero() {
+			t.Errorf("status %+v: want running with pid, log and start time", s)
+		}
+		if s.Mode == "leader" {
+			leaders++
+		}
+		if _, err := os.Stat(s.Log); err != nil {
+			t.Errorf("log of %s: %v", s.Host, err)
+		}
+	}
+	if leaders != 1 {
+		t.Errorf("want one leader, status %+v", st)
+	}
+	// Equal zxids: the highest id leads (DESIGN.md 2).
+	if m := byHost(st)["a3"].Mode; m != "leader" {
+		t.Errorf("a3 (highest id) mode %q, want leader", m)
+	}
+	// The effective config carries the lab overrides.
+	cfg, err := os.ReadFile(byHost(st)["a1"].Config)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{"clientPortAddress=127.0.11.1", "admin.enableServer=false", "4lw.commands.whitelist=*",
+		"dataDir=" + filepath.Join(l.State(), "a1", "data"), "server.2=127.0.11.2:2555:3555;127.0.11.2:2181"} {
+		if !strings.Contains(string(cfg), want) {
+			t.Errorf("a1 zoo.cfg lacks %q:\n%s", want, cfg)
+		}
+	}
+
+	// Up again: nothing restarts.
+	again, err := l.Up(ctx, three.Files(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	before := byHost(st)
+	for _, s := range again {
+		if s.Action != "kept" || s.Pid != before[s.Host].Pid {
+			t.Errorf("second up touched %s: action %q pid %d (was %d)", s.Host, s.Action, s.Pid, before[s.Host].Pid)
+		}
+	}
+
+	// Stop one follower: it is gone, the others keep serving.
+	s1, err := l.Stop(ctx, "a1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s1.Running || s1.Action != "stopped" || alive(before["a1"].Pid) {
+		t.Fatalf("stop a1: %+v (pid %d alive %v)", s1, before["a1"].Pid, alive(before["a1"].Pid))
+	}
+	if s := l.HostStatus(ctx, "a1"); s.Mode != "stopped" {
+		t.Errorf("a1 mode after stop %q", s.Mode)
+	}
+	// Stop again is harmless.
+	if s, err := l.Stop(ctx, "a1"); err != nil || s.Action != "not running" {
+		t.Errorf("second stop: %+v %v", s, err)
+	}
+	s1, err = l.Start(ctx, three.Files(), 0, "a1")
+	if err != nil || !s1.Running || s1.Action != "started" {
+		t.Fatalf("start a1: %+v %v", s1, err)
+	}
+	// Restart with a later stage number: new pid, later start time, logged.
+	s2 := byHost(st)["a2"]
+	r2, err := l.Restart(ctx, three.Files(), 1, "a2")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.Pid == s2.Pid || !r2.StartedAt.After(s2.StartedAt) || r2.Stage != 1 || r2.Action != "restarted" || alive(s2.Pid) {
+		t.Errorf("restart a2: %+v (before %+v)", r2, s2)
+	}
+	starts, _ := os.ReadFile(l.StartsLog("a2"))
+	if n := strings.Count(string(starts), "\n"); n != 2 || !strings.Contains(string(starts), "stage=1") {
+		t.Errorf("a2 starts.log:\n%s", starts)
+	}
+	if _, err := l.Start(ctx, three.Files(), 0, "nope"); err == nil || !strings.Contains(err.Error(), `host "nope" has no files`) {
+		t.Errorf("start unknown host: %v", err)
+	}
+	labtest.WaitServing(t, l, 30*time.Second)
+
+	// A changed config restarts only the host whose config changed.
+	l2, err := lab.New(lab.Options{State: l.State(), TickTime: 200, DieWithParent: true,
+		Overrides: map[string]map[string]string{"a1": {"maxClientCnxns": "100"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, _ := l.Status(ctx)
+	res, err := l2.Up(ctx, three.Files(), 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range res {
+		want := "kept"
+		if s.Host == "a1" {
+			want = "restarted"
+		}
+		if s.Action != want {
+			t.Errorf("up with a1's config changed: %s %s, want %s", s.Host, s.Action, want)
+		}
+	}
+
+	// Down stops everything it started, and only that: a process that is
+	// not this lab's JVM, named by a stale pid file, survives.
+	stranger := exec.Command("sleep", "60")
+	if err := stranger.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = stranger.Process.Kill(); _ = stranger.Wait() })
+	s3 := byHost(cur)["a3"]
+	if err := os.WriteFile(filepath.Join(l.State(), "a3", "zookeeper.pid"), []byte(strconv.Itoa(stranger.Process.Pid)), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	down, err := l.Down(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range down {
+		if s.Running {
+			t.Errorf("after down %s still running", s.Host)
+		}
+	}
+	if !alive(stranger.Process.Pid) {
+		t.Error("down killed a process the lab did not start")
+	}
+	// a3's real JVM is no longer known to the lab (its pid file was
+	// overwritten): stop it by hand so the test leaves nothing behind.
+	if alive(s3.Pid) {
+		_ = syscall.Kill(-s3.Pid, syscall.SIGKILL)
+	}
+	for _, s := range res {
+		if s.Host != "a3" && alive(s.Pid) {
+			t.Errorf("%s pid %d survived down", s.Host, s.Pid)
+		}
+	}
+}
+
+func TestLabRefusesNonLoopback(t *testing.T) {
+	l := labtest.NewLab(t, nil)
+	bad := labtest.Ensemble{Name: "bad", Hosts: []labtest.Host{{Name: "x1", Address: "192.168.1.100", ID: 1, DC: "dc1"}}}
+	_, err := l.Up(context.Background(), bad.Files(), 0)
+	if err == nil || !strings.Contains(err.Error(), "outside 127.0.0.0/8") {
+		t.Fatalf("got %v", err)
+	}
+	if st, _ := l.Status(context.Background()); len(st) != 0 {
+		t.Errorf("something was started: %+v", st)
+	}
+}
+
+// A server that cannot start (an override breaks its config) is reported
+// with the cause and the end of its log.
+func TestLabStartFailureShowsLog(t *testing.T) {
+	l := labtest.NewLab(t, map[string]map[string]string{"b1": {"initLimit": "zero"}})
+	one := labtest.Ensemble{Name: "one", Hosts: []labtest.Host{{Name: "b1", Address: "127.0.12.1", ID: 1, DC: "dc1"}, {Name: "b2", Address: "127.0.12.2", ID: 2, DC: "dc1"}}}
+	_, err := l.Start(context.Background(), one.Files(), 0, "b1")
+	if err == nil || !strings.Contains(err.Error(), "exited during start-up") || !strings.Contains(err.Error(), `For input string: "zero"`) {
+		t.Fatalf("got %v", err)
+	}
+}

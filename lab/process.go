@@ -1,0 +1,138 @@
+package lab
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"syscall"
+	"time"
+)
+
+const mainClass = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
+
+// spawn starts one ZooKeeper JVM in its own process group (so stop can
+// signal the whole group and a terminal's ^C does not reach it), with stdout
+// and stderr appended to logPath.
+func (l *Lab) spawn(cfgPath, logPath, logDir string) (int, error) {
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return 0, err
+	}
+	defer logf.Close()
+	args := []string{
+		// Small, quick-starting JVMs: a lab runs up to a dozen on 2 cores.
+		"-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
+		"-Dzookeeper.log.dir=" + logDir,
+		"-Dorg.slf4j.simpleLogger.showDateTime=true",
+		"-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
+		"-cp", l.rt.Classpath, mainClass, cfgPath,
+	}
+	cmd := exec.Command(l.rt.Java, args...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.Dir = filepath.Dir(cfgPath)
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if l.opts.DieWithParent {
+		// Tests: the JVM dies with the test binary even if cleanup never runs.
+		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+	}
+	if err := cmd.Start(); err != nil {
+		return 0, fmt.Errorf("start %s: %w", l.rt.Java, err)
+	}
+	pid := cmd.Process.Pid
+	// Reap it when it exits, so a stopped server does not linger as a zombie
+	// while this process lives on (tests, the rollout runner).
+	go func() { _ = cmd.Wait() }()
+	return pid, nil
+}
+
+// ours reports whether pid is alive and is the ZooKeeper JVM this lab started
+// with cfgPath: a pid file alone could name a recycled pid.
+func ours(pid int, cfgPath string) bool {
+	if pid <= 0 {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	if err != nil || len(b) == 0 {
+		return false // gone, or a zombie
+	}
+	args := strings.Split(string(bytes.TrimRight(b, "\x00")), "\x00")
+	hasMain, hasCfg := false, false
+	for _, a := range args {
+		hasMain = hasMain || a == mainClass
+		hasCfg = hasCfg || a == cfgPath
+	}
+	if !hasMain || !hasCfg {
+		return false
+	}
+	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	// State is the field after the ")" closing the command name.
+	if i := bytes.LastIndexByte(st, ')'); i >= 0 && i+2 < len(st) && st[i+2] == 'Z' {
+		return false
+	}
+	return true
+}
+
+// terminate sends SIGTERM to the process group, then SIGKILL after timeout.
+func terminate(pid int, cfgPath string, timeout time.Duration) error {
+	if !ours(pid, cfgPath) {
+		return nil
+	}
+	if err := syscall.Kill(-pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+		return fmt.Errorf("stop pid %d: %w", pid, err)
+	}
+	deadline := time.Now().Add(timeout)
+	for time.Now().Before(deadline) {
+		if !ours(pid, cfgPath) {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	_ = syscall.Kill(-pid, syscall.SIGKILL)
+	for i := 0; i < 100; i++ {
+		if !ours(pid, cfgPath) {
+			return nil
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return fmt.Errorf("pid %d did not exit after SIGKILL", pid)
+}
+
+func readPid(path string) int {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.Atoi(strings.TrimSpace(string(b)))
+	return n
+}
+
+// tail returns the exception lines (up to three) and the last n lines of a
+// log, for errors about a JVM that died: the cause is usually a few lines up.
+func tail(path string, n int) string {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return ""
+	}
+	lines := strings.Split(strings.TrimRight(string(b), "\n"), "\n")
+	var out []string
+	for _, l := range lines {
+		if len(out) < 3 && (strings.Contains(l, "Exception:") || strings.Contains(l, "ERROR")) {
+			out = append(out, l)
+		}
+	}
+	if len(lines) > n {
+		lines = lines[len(lines)-n:]
+	}
+	if len(out) > 0 {
+		out = append(out, "...")
+	}
+	return strings.Join(append(out, lines...), "\n")
+}
