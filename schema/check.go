@@ -115,7 +115,7 @@ func check(c *Cluster, user cue.Value, file string) (cueerrors.Error, []Warning)
 	}
 
 	if targetVoters%2 == 0 {
-		warn([]string{"hosts"}, "the target has %d voters, an even number: it tolerates no more failures than %d", targetVoters, targetVoters-1)
+		warn([]string{"hosts"}, "the target has %d voters, an even number: it tolerates %d failure(s), no more than %d voters would", targetVoters, (targetVoters-1)/2, targetVoters-1)
 	}
 	q := targetVoters/2 + 1
 	largest, largestN := "", 0
