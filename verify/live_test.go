@@ -1,0 +1,251 @@
+package verify_test
+
+import (
+	"context"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zkstage/zkstage/lab"
+	"github.com/zkstage/zkstage/lab/labtest"
+	"github.com/zkstage/zkstage/render"
+	"github.com/zkstage/zkstage/verify"
+)
+
+// The verify package's live tests use 127.0.21.x .. 127.0.29.x only.
+//
+// stage0: five voters (ids 1..5; 3, 4, 5 in dc1, so with equal zxids id 5 in
+// dc1 leads) and one observer.
+var stage0 = labtest.Ensemble{Name: "vtest", Stage: 0, Hosts: []labtest.Host{
+	{Name: "v1-dc2", Address: "127.0.21.1", ID: 1, DC: "dc2"},
+	{Name: "v2-dc2", Address: "127.0.21.2", ID: 2, DC: "dc2"},
+	{Name: "v3-dc1", Address: "127.0.21.3", ID: 3, DC: "dc1"},
+	{Name: "v4-dc1", Address: "127.0.21.4", ID: 4, DC: "dc1"},
+	{Name: "v5-dc1", Address: "127.0.21.5", ID: 5, DC: "dc1"},
+	{Name: "o6-dc3", Address: "127.0.21.6", ID: 6, DC: "dc3", Role: "observer"},
+}}
+
+// stage1 grows the voters to seven: ids 7 and 8 are listed, not yet live
+// (a grow-roll stage).
+func stage1() labtest.Ensemble {
+	e := stage0
+	e.Stage = 1
+	e.Hosts = append(append([]labtest.Host{}, stage0.Hosts...),
+		labtest.Host{Name: "v7-dc2", Address: "127.0.21.7", ID: 7, DC: "dc2", Down: true},
+		labtest.Host{Name: "v8-dc2", Address: "127.0.21.8", ID: 8, DC: "dc2", Down: true})
+	return e
+}
+
+func run(t *testing.T, m *render.Manifest, opts verify.Options) *verify.Report {
+	t.Helper()
+	if opts.Timeout == 0 {
+		opts.Timeout = 2 * time.Second
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	start := time.Now()
+	r, err := verify.Run(ctx, m, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := time.Since(start); d > 20*time.Second {
+		t.Errorf("verify took %s", d)
+	}
+	return r
+}
+
+func text(r *verify.Report) string {
+	var b strings.Builder
+	_ = r.WriteText(&b)
+	return b.String()
+}
+
+// expect asserts the check's status and that its message and evidence
+// contain every want.
+func expect(t *testing.T, r *verify.Report, name, host string, status verify.Status, wants ...string) {
+	t.Helper()
+	c := r.Find(name, host)
+	if c == nil {
+		t.Fatalf("no check %s %s in:\n%s", name, host, text(r))
+	}
+	all := c.Message + "\n" + strings.Join(c.Evidence, "\n")
+	if c.Status != status {
+		t.Errorf("%s %s: status %s, want %s\n%s", name, host, c.Status, status, text(r))
+	}
+	for _, w := range wants {
+		if !strings.Contains(all, w) {
+			t.Errorf("%s %s: %q lacks %q", name, host, all, w)
+		}
+	}
+}
+
+func TestLiveVerify(t *testing.T) {
+	l := labtest.NewLab(t, nil)
+	labtest.Up(t, l, stage0, 90*time.Second)
+	ctx := context.Background()
+	m0 := stage0.Manifest()
+
+	t.Run("healthy", func(t *testing.T) {
+		r := run(t, m0, verify.Options{Canary: "/zkstage-canary"})
+		if !r.OK() {
+			t.Fatalf("healthy ensemble does not verify:\n%s", text(r))
+		}
+		expect(t, r, verify.CheckLeader, "", verify.Pass, "v5-dc1 (id 5)")
+		expect(t, r, verify.CheckLeaderSync, "", verify.Pass, "zk_synced_followers\t4", "zk_synced_observers\t1", "zk_quorum_size\t5", "zk_learners\t5")
+		expect(t, r, verify.CheckConf, "", verify.Pass, "all 6 live members list the 6 expected servers")
+		expect(t, r, verify.CheckZNodeConfig, "", verify.Pass, "after sync")
+		expect(t, r, verify.CheckCanary, "", verify.Pass, "read back from all 6 members")
+		expect(t, r, verify.CheckMember, "o6-dc3", verify.Pass, "serving as observer")
+		if r.Leader != "v5-dc1" {
+			t.Errorf("leader %q", r.Leader)
+		}
+	})
+
+	t.Run("wrong stage", func(t *testing.T) {
+		r := run(t, stage1().Manifest(), verify.Options{})
+		if r.OK() {
+			t.Fatalf("stage 0 ensemble verifies as stage 1:\n%s", text(r))
+		}
+		expect(t, r, verify.CheckConf, "", verify.Fail, "6 member(s) do not run the stage's membership", "missing id 7 (v7-dc2 127.0.21.7)", "missing id 8")
+		expect(t, r, verify.CheckZNodeConfig, "", verify.Fail, "missing id 7")
+		expect(t, r, verify.CheckLeaderSync, "", verify.Fail, "zk_quorum_size 5, expected 7")
+	})
+
+	t.Run("leader outside preferred datacenter", func(t *testing.T) {
+		// dc2 preferred: the leader (dc1) is allowed, not preferred.
+		m := stage0.Manifest()
+		m.LeaderDatacenters = []string{"dc2", "dc1"}
+		r := run(t, m, verify.Options{})
+		expect(t, r, verify.CheckLeaderDC, "", verify.Warn, "leader v5-dc1 is in dc1, but dc2 is more preferred")
+		if !r.OK() {
+			t.Errorf("a warning fails the report:\n%s", text(r))
+		}
+		r = run(t, m, verify.Options{StrictLeader: true})
+		expect(t, r, verify.CheckLeaderDC, "", verify.Fail, "dc2 is more preferred")
+		if r.OK() {
+			t.Error("strict leader passes")
+		}
+		m.LeaderDatacenters = []string{"dc2"}
+		r = run(t, m, verify.Options{})
+		expect(t, r, verify.CheckLeaderDC, "", verify.Fail, "leader v5-dc1 is in dc1, which may not lead (allowed: dc2)")
+	})
+
+	t.Run("observer expected as participant", func(t *testing.T) {
+		e := stage0
+		e.Hosts = append([]labtest.Host{}, stage0.Hosts...)
+		e.Hosts[5].Role = ""
+		r := run(t, e.Manifest(), verify.Options{})
+		expect(t, r, verify.CheckMember, "o6-dc3", verify.Fail, "mode observer, expected leader or follower (role participant)")
+		expect(t, r, verify.CheckConf, "", verify.Fail, "id 6: role observer, expected participant")
+		expect(t, r, verify.CheckLeaderSync, "", verify.Fail, "zk_synced_followers 4, expected 5", "zk_synced_observers 1, expected 0")
+	})
+
+	t.Run("garbage listener and silent listener", func(t *testing.T) {
+		garbage := listen(t, "127.0.22.1:2181", "HTTP/1.1 400 Bad Request\r\n\r\n")
+		silent := listen(t, "127.0.22.2:2181", "")
+		_, _ = garbage, silent
+		e := stage0
+		e.Hosts = append([]labtest.Host{}, stage0.Hosts...)
+		e.Hosts[0].Address = "127.0.22.1"
+		e.Hosts[1].Address = "127.0.22.2"
+		start := time.Now()
+		r := run(t, e.Manifest(), verify.Options{Timeout: 500 * time.Millisecond})
+		expect(t, r, verify.CheckMember, "v1-dc2", verify.Fail, "garbage answer", "HTTP/1.1 400")
+		expect(t, r, verify.CheckMember, "v2-dc2", verify.Fail, "timeout")
+		if d := time.Since(start); d > 10*time.Second {
+			t.Errorf("took %s", d)
+		}
+	})
+
+	t.Run("whitelist lacks mntr", func(t *testing.T) {
+		l2, err := lab.New(lab.Options{State: l.State(), TickTime: 200, DieWithParent: true,
+			Overrides: map[string]map[string]string{"v2-dc2": {"4lw.commands.whitelist": "srvr,conf,ruok"}}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := l2.Restart(ctx, stage0.Files(), 0, "v2-dc2"); err != nil {
+			t.Fatal(err)
+		}
+		labtest.WaitServing(t, l, 30*time.Second)
+		r := run(t, m0, verify.Options{})
+		expect(t, r, verify.CheckMember, "v2-dc2", verify.Fail, "add mntr to 4lw.commands.whitelist")
+		if r.OK() {
+			t.Error("passes")
+		}
+		if _, err := l.Restart(ctx, stage0.Files(), 0, "v2-dc2"); err != nil {
+			t.Fatal(err)
+		}
+		labtest.WaitServing(t, l, 30*time.Second)
+	})
+
+	t.Run("host running another stage's config", func(t *testing.T) {
+		// v1 rolls onto stage 1; the others still run stage 0.
+		if _, err := l.Restart(ctx, stage1().Files(), 1, "v1-dc2"); err != nil {
+			t.Fatal(err)
+		}
+		labtest.WaitServing(t, l, 30*time.Second)
+		r := run(t, m0, verify.Options{})
+		expect(t, r, verify.CheckConf, "", verify.Fail, "1 member(s) do not run", "v1-dc2 runs another config", "unexpected id 7")
+		r = run(t, stage1().Manifest(), verify.Options{})
+		expect(t, r, verify.CheckConf, "", verify.Fail, "5 member(s) do not run", "v2-dc2 runs another config", "missing id 7")
+		if _, err := l.Restart(ctx, stage0.Files(), 0, "v1-dc2"); err != nil {
+			t.Fatal(err)
+		}
+		labtest.WaitServing(t, l, 30*time.Second)
+	})
+
+	t.Run("host stopped, then wait", func(t *testing.T) {
+		if _, err := l.Stop(ctx, "v3-dc1"); err != nil {
+			t.Fatal(err)
+		}
+		r := run(t, m0, verify.Options{})
+		expect(t, r, verify.CheckMember, "v3-dc1", verify.Fail, "connection refused")
+		expect(t, r, verify.CheckLeaderSync, "", verify.Fail, "zk_synced_followers 3, expected 4")
+		if r.OK() {
+			t.Fatal("passes with a host stopped")
+		}
+		go func() {
+			time.Sleep(time.Second)
+			_, _ = l.Start(context.Background(), stage0.Files(), 0, "v3-dc1")
+		}()
+		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
+		defer cancel()
+		rounds := 0
+		r, err := verify.RunWait(wctx, m0, verify.Options{Timeout: time.Second}, 500*time.Millisecond, func(*verify.Report) { rounds++ })
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !r.OK() || rounds == 0 {
+			t.Fatalf("wait: ok=%v after %d failing rounds\n%s", r.OK(), rounds, text(r))
+		}
+	})
+}
+
+func listen(t *testing.T, addr, answer string) net.Listener {
+	t.Helper()
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	go func() {
+		for {
+			c, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go func(c net.Conn) {
+				defer c.Close()
+				buf := make([]byte, 4)
+				_, _ = c.Read(buf)
+				if answer == "" {
+					time.Sleep(3 * time.Second)
+					return
+				}
+				_, _ = c.Write([]byte(answer))
+			}(c)
+		}
+	}()
+	return ln
+}
