@@ -188,11 +188,11 @@ func placeTop(a *assignment, voters []hostInfo, top *schema.Datacenter, floating
 		id, ok := lowestFree(base, maxID+1, used, current, true)
 		if !ok {
 			// No round block fits under the version's limit: take the
-			// highest free id instead.
-			id, ok = highestFree(highestAssigned(a.ids, voters)+1, maxID, used, current)
+			// next free id above every other datacenter's.
+			id, ok = lowestFree(maxOther+1, maxID+1, used, current, true)
 		}
 		if !ok {
-			return fmt.Errorf("no free id above %d for host %q of the preferred datacenter %s (max myid %d)", highestAssigned(a.ids, voters), h.name, top.Name, maxID)
+			return fmt.Errorf("no free id above %d for host %q of the preferred datacenter %s (max myid %d)", maxOther, h.name, top.Name, maxID)
 		}
 		a.ids[h.name] = id
 		used[id] = true
@@ -286,15 +286,6 @@ func lowestFree(lo, hi int, used, current map[int]bool, renamed bool) (int, bool
 	}
 	if lo <= 0 && hi > 0 && ok(0) {
 		return 0, true
-	}
-	return 0, false
-}
-
-func highestFree(lo, hi int, used, current map[int]bool) (int, bool) {
-	for id := hi; id >= lo; id-- {
-		if !used[id] && !current[id] {
-			return id, true
-		}
 	}
 	return 0, false
 }
