@@ -136,6 +136,9 @@ func (s *Spec) CUE() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("formatting the generated spec: %w", err)
 	}
+	if len(out) > 0 && out[len(out)-1] != '\n' {
+		out = append(out, '\n')
+	}
 	return out, nil
 }
 
