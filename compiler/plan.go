@@ -226,7 +226,7 @@ func (p *planner) judge(out simOutcome, stages ...Stage) candidate {
 	case out.unsafe != "":
 		c.reason = out.unsafe
 	case out.min < p.reserve:
-		c.reason = fmt.Sprintf("margin %d < reserve %d, first at %s", out.min, p.reserve, out.firstFail)
+		c.reason = fmt.Sprintf("margin %d < reserve %d at %s", out.firstFailMargin, p.reserve, out.firstFail)
 	}
 	return c
 }
@@ -235,10 +235,21 @@ func (p *planner) suggest(refused *candidate) string {
 	if refused == nil {
 		return ""
 	}
-	if p.reserve > 0 {
-		return fmt.Sprintf("lower policy.reserve below %d, or change the ensemble size first", p.reserve)
+	if m := refused.margin(); m >= 0 && m < p.reserve {
+		return fmt.Sprintf("set policy.reserve to %d or less", m)
 	}
-	return "no rolling restart keeps a quorum here: grow the ensemble first, use dynamic reconfiguration (3.5.3+, not yet supported), or accept an outage"
+	return "no rolling restart keeps a quorum here: use dynamic reconfiguration (3.5.3+, method \"reconfig\", not yet supported), or accept an outage"
+}
+
+// margin is the lowest step margin of a candidate's stages.
+func (c *candidate) margin() int {
+	m := 1 << 20
+	for _, st := range c.stages {
+		for _, s := range st.Steps {
+			m = min(m, s.Margin)
+		}
+	}
+	return m
 }
 
 // toSteps converts simulated steps into plan steps with margins and rules.
@@ -326,8 +337,8 @@ func (p *planner) grow() error {
 		} else {
 			k, chosen, refused = largest(n, try)
 			if k == 0 {
-				return p.refuse("growing %d voters by rolling restarts: adding even one voter is refused (%s); %s",
-					countVoters(p.cur), refused.reason, p.suggest(refused))
+				return p.refuse("reserve %d cannot grow a %d-server ensemble by rolling restarts: adding one voter is refused (%s); %s",
+					p.reserve, countVoters(p.cur), refused.reason, p.suggest(refused))
 			}
 		}
 		if refused != nil {
@@ -493,13 +504,13 @@ func fingerprint(p *Plan) string {
 
 // combine joins the outcomes of two stages that are judged together.
 func combine(first, second simOutcome) simOutcome {
-	out := simOutcome{min: min(first.min, second.min), unsafe: first.unsafe, firstFail: first.firstFail}
+	out := simOutcome{min: min(first.min, second.min), unsafe: first.unsafe, firstFail: first.firstFail, firstFailMargin: first.firstFailMargin}
 	out.steps = append(append([]stepResult{}, first.steps...), second.steps...)
 	if out.unsafe == "" {
 		out.unsafe = second.unsafe
 	}
 	if out.firstFail == "" {
-		out.firstFail = second.firstFail
+		out.firstFail, out.firstFailMargin = second.firstFail, second.firstFailMargin
 	}
 	return out
 }

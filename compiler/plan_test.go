@@ -209,12 +209,12 @@ func TestRefusals(t *testing.T) {
 	dcs := map[string]string{"a": "preferred"}
 	three := []hostSpec{{"h1", "a", "", 1, false}, {"h2", "a", "", 2, false}, {"h3", "a", "", 3, false}, {"h4", "a", "", -1, false}, {"h5", "a", "", -1, false}}
 	_, err := Compile(buildSpec(t, "3.8.0", dcs, three, ""))
-	if err == nil || !strings.Contains(err.Error(), "growing 3 voters by rolling restarts") || !strings.Contains(err.Error(), "dynamic reconfiguration") {
+	if err == nil || !strings.Contains(err.Error(), "reserve 0 cannot grow a 3-server ensemble by rolling restarts") || !strings.Contains(err.Error(), "dynamic reconfiguration") {
 		t.Errorf("3 -> 5: %v", err)
 	}
 	five := []hostSpec{{"h1", "a", "", 1, false}, {"h2", "a", "", 2, false}, {"h3", "a", "", 3, false}, {"h4", "a", "", 4, false}, {"h5", "a", "", 5, false}, {"h6", "a", "", -1, false}}
 	_, err = Compile(buildSpec(t, "3.8.0", dcs, five, "reserve: 1"))
-	if err == nil || !strings.Contains(err.Error(), "lower policy.reserve below 1") {
+	if err == nil || !strings.Contains(err.Error(), "reserve 1 cannot grow a 5-server ensemble by rolling restarts") || !strings.Contains(err.Error(), "set policy.reserve to 0 or less") {
 		t.Errorf("5 -> 6 reserve 1: %v", err)
 	}
 	if err != nil && !strings.HasPrefix(err.Error(), "cannot plan cluster") {

@@ -24,7 +24,8 @@ type simOutcome struct {
 	unsafe string
 	// firstFail is the first step, in execution order, whose margin is
 	// below the reserve, in the first leader scenario that has one.
-	firstFail string
+	firstFail       string
+	firstFailMargin int
 }
 
 // maxScenarios bounds how many possible leaders are simulated one by one.
@@ -66,6 +67,7 @@ func (s *stageSim) run(reserve int) simOutcome {
 					out.firstFail = r.unsafe
 				}
 				out.firstFail = fmt.Sprintf("%s %s: %s", s.steps[i].action, s.steps[i].host, out.firstFail)
+				out.firstFailMargin = r.margin
 			}
 			if r.margin < out.steps[i].margin {
 				out.steps[i].margin, out.steps[i].rule = r.margin, r.rule
