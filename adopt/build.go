@@ -316,8 +316,18 @@ func (b *builder) settings() Settings {
 			}
 		}
 	}
+	ignore := map[string]bool{}
+	for _, k := range b.opts.Ignore {
+		ignore[k] = true
+	}
 	values := map[string]zoocfg.Entry{}
+	var kept []string
 	for _, k := range keys {
+		if ignore[k] {
+			b.warn("", 0, k, "ignored (--ignore): not compared between the sources, the spec keeps zkstage's default")
+			continue
+		}
+		kept = append(kept, k)
 		var ref zoocfg.Entry
 		var refView *view
 		for _, v := range b.views {
@@ -347,7 +357,7 @@ func (b *builder) settings() Settings {
 	dynamic := b.version.Dynamic()
 	adminEnabled := dynamic // ZooKeeper 3.5+ starts the AdminServer unless told not to
 	st.AdminPort = 8080
-	for _, k := range keys {
+	for _, k := range kept {
 		e := values[k]
 		switch k {
 		case zoocfg.KeyTickTime:

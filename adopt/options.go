@@ -20,6 +20,11 @@ type Options struct {
 	// DCs map addresses to datacenters; the first matching range wins. Empty:
 	// every host is in one datacenter "dc1" that is the preferred leader site.
 	DCs []DCRange
+	// Ignore lists setting keys that are neither compared between the
+	// sources nor carried over (the operator's choice, e.g. dataDir where
+	// every server has its own; a lab is like that). The spec then keeps
+	// zkstage's default for them.
+	Ignore []string
 }
 
 // DCRange assigns the hosts whose address is in Prefix (or whose host name

@@ -19,13 +19,13 @@ import (
 
 func init() {
 	var name, version, out, live *string
-	var dcs *[]string
+	var dcs, ignore *[]string
 	var force *bool
 	var timeout *time.Duration
 	var output *string
 	register(&Command{
 		Name:  "import",
-		Usage: "import [--name NAME] --version V [--dc CIDR=NAME]... [--out DIR [--force]] FILE...\n       zkstage import --live HOST:PORT[,HOST:PORT...] [--name NAME] [--dc CIDR=NAME]... [--out DIR [--force]]",
+		Usage: "import [--name NAME] --version V [--dc CIDR=NAME]... [--ignore KEY]... [--out DIR [--force]] FILE...\n       zkstage import --live HOST:PORT[,HOST:PORT...] [--name NAME] [--dc CIDR=NAME]... [--out DIR [--force]]",
 		Short: "write a cluster spec for an ensemble that already runs",
 		Long: `Reads the zoo.cfg files of a running ensemble (with the dynamic config
 file a zoo.cfg names, looked up next to it, and myid files: a file named
@@ -52,7 +52,9 @@ dynamicConfigFile, reconfigEnabled, standaloneEnabled,
 differs from what zkstage renders); any other key goes to settings.extra.
 
 When the sources disagree about membership or settings, every difference
-is listed by file and line and nothing is written (exit 2). The spec goes
+is listed by file and line and nothing is written (exit 2). --ignore KEY
+(e.g. dataDir, where each server has its own) leaves a setting out of the
+comparison and out of the spec, which then keeps zkstage's default. The spec goes
 to stdout, or to DIR/cluster.cue with --out (never over an existing file
 without --force). --name defaults to DIR's name when it is a valid cluster
 name, else "imported".`,
@@ -60,6 +62,7 @@ name, else "imported".`,
 			name = fs.String("name", "", "cluster name (default: the --out folder's name, else \"imported\")")
 			version = fs.String("version", "", "ZooKeeper version of the ensemble, e.g. 3.4.6 (required for files)")
 			dcs = fs.StringArray("dc", nil, "CIDR=NAME: hosts in CIDR belong to datacenter NAME (repeatable)")
+			ignore = fs.StringArray("ignore", nil, "setting KEY that may differ between servers: not compared, not carried (repeatable)")
 			out = fs.String("out", "", "write DIR/cluster.cue instead of stdout")
 			force = fs.Bool("force", false, "overwrite an existing DIR/cluster.cue")
 			live = fs.String("live", "", "HOST:PORT[,HOST:PORT...] of a running 3.5+ ensemble")
@@ -70,7 +73,7 @@ name, else "imported".`,
 			if err := checkFormat(*output, "cue", "json"); err != nil {
 				return err
 			}
-			opts := adopt.Options{Name: *name, Version: *version}
+			opts := adopt.Options{Name: *name, Version: *version, Ignore: *ignore}
 			if opts.Name == "" && *out != "" {
 				if base := filepath.Base(filepath.Clean(*out)); clusterNameRE.MatchString(base) {
 					opts.Name = base
