@@ -15,7 +15,10 @@ type hostConfig struct {
 	MyID       int
 	Address    string // the host's own server line address
 	ClientPort int
-	lines      []string
+	// HasClientPort: the config has a clientPort line (3.5+ configs may give
+	// the client port only on the server lines).
+	HasClientPort bool
+	lines         []string
 }
 
 // parseHostFiles reads a rendered zoo.cfg and myid and refuses any address
@@ -39,6 +42,7 @@ func parseHostFiles(host string, cfg, myid []byte) (*hostConfig, error) {
 		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
 		switch {
 		case k == "clientPort":
+			hc.HasClientPort = true
 			if hc.ClientPort, err = strconv.Atoi(v); err != nil {
 				return nil, fmt.Errorf("%s/zoo.cfg:%d: clientPort: %q is not a port", host, n, v)
 			}
@@ -90,9 +94,12 @@ func labConfig(hc *hostConfig, dataDir string, tickTime int, extra map[string]st
 	set := map[string]string{
 		"dataDir":                dataDir,
 		"dataLogDir":             dataDir,
-		"clientPortAddress":      hc.Address,
 		"admin.enableServer":     "false",
 		"4lw.commands.whitelist": "*",
+	}
+	if hc.HasClientPort {
+		// ZooKeeper refuses clientPortAddress without clientPort.
+		set["clientPortAddress"] = hc.Address
 	}
 	if tickTime > 0 {
 		set["tickTime"] = strconv.Itoa(tickTime)
