@@ -42,4 +42,3 @@ func configAuthor(r *git.Repository) (Signature, string, bool) {
 	}
 	return Signature{}, "", false
 }
-
