@@ -1,0 +1,158 @@
+package rollout
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/zkstage/zkstage/compiler"
+	"github.com/zkstage/zkstage/lab"
+	"github.com/zkstage/zkstage/lab/labtest"
+	"github.com/zkstage/zkstage/render"
+	"github.com/zkstage/zkstage/schema"
+	"github.com/zkstage/zkstage/verify"
+)
+
+// testDir is the lab topology on this package's own loopback range.
+const testDir = "testdata/lab31"
+
+type fixture struct {
+	dir   string
+	c     *schema.Cluster
+	p     *compiler.Plan
+	lab   *lab.Lab
+	state string
+}
+
+func loadPlan(t testing.TB) (string, *schema.Cluster, *compiler.Plan) {
+	t.Helper()
+	dir, err := filepath.Abs(testDir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, _, err := schema.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := compiler.Compile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dir, c, p
+}
+
+// newFixture starts the lab at stage k and waits until it verifies.
+func newFixture(t *testing.T, k int) *fixture {
+	t.Helper()
+	dir, c, p := loadPlan(t)
+	l := labtest.NewLab(t, nil)
+	f := &fixture{dir: dir, c: c, p: p, lab: l, state: l.State()}
+	files, err := LabFiles(c, p, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := l.Up(context.Background(), files, k); err != nil {
+		t.Fatalf("lab up stage %d: %v", k, err)
+	}
+	f.verify(t, k, 90*time.Second)
+	return f
+}
+
+func (f *fixture) manifest(k int) *render.Manifest { return render.NewManifest(f.c, f.p, k) }
+
+// verify waits until the live ensemble verifies as stage k (zxids may differ:
+// a writer may be running).
+func (f *fixture) verify(t *testing.T, k int, wait time.Duration) *verify.Report {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), wait)
+	defer cancel()
+	r, err := verify.RunWait(ctx, f.manifest(k), verify.Options{Timeout: 2 * time.Second, ZxidTolerance: 1 << 40, StrictLeader: false}, 300*time.Millisecond, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !r.OK() {
+		var b strings.Builder
+		_ = r.WriteText(&b)
+		t.Fatalf("stage %d does not verify after %s:\n%s", k, wait, b.String())
+	}
+	return r
+}
+
+// opts are the runner options for stage k.
+func (f *fixture) opts(k int, x Executor) Options {
+	return Options{From: f.manifest(k - 1), To: f.manifest(k), Dir: f.dir, Exec: x, StepTimeout: 60 * time.Second}
+}
+
+// starts returns how many times the lab started each host (starts.log lines).
+func (f *fixture) starts(t *testing.T) map[string]int {
+	t.Helper()
+	out := map[string]int{}
+	for h := range f.c.Hosts {
+		b, err := os.ReadFile(f.lab.StartsLog(h))
+		if os.IsNotExist(err) {
+			continue
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out[h] = strings.Count(string(b), "\n")
+	}
+	return out
+}
+
+// servers is every host's client address.
+func (f *fixture) servers() []string {
+	var out []string
+	for _, h := range f.c.Hosts {
+		out = append(out, net.JoinHostPort(h.Address, strconv.Itoa(f.c.Ports.Client)))
+	}
+	return out
+}
+
+// The zkstage binary, built once for the tests that roll through the CLI.
+var (
+	binOnce sync.Once
+	binPath string
+	binErr  error
+)
+
+func zkstageBin(t *testing.T) string {
+	t.Helper()
+	binOnce.Do(func() {
+		dir, err := os.MkdirTemp("", "zkstage-rollout-bin")
+		if err != nil {
+			binErr = err
+			return
+		}
+		binPath = filepath.Join(dir, "zkstage")
+		out, err := exec.Command("go", "build", "-o", binPath, "github.com/zkstage/zkstage/cmd/zkstage").CombinedOutput()
+		if err != nil {
+			binErr = fmt.Errorf("go build: %v\n%s", err, out)
+		}
+	})
+	if binErr != nil {
+		t.Fatal(binErr)
+	}
+	return binPath
+}
+
+// labCommand is the documented --exec form for this fixture's lab.
+func (f *fixture) labCommand(t *testing.T) string {
+	return fmt.Sprintf(`%q lab "$ZKSTAGE_ACTION" "$ZKSTAGE_DIR" "$ZKSTAGE_HOST" --stage "$ZKSTAGE_STAGE" --state %q`, zkstageBin(t), f.state)
+}
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	if binPath != "" {
+		os.RemoveAll(filepath.Dir(binPath))
+	}
+	os.Exit(code)
+}

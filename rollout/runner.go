@@ -1,0 +1,687 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/zkstage/zkstage/compiler"
+	"github.com/zkstage/zkstage/render"
+)
+
+// Options configure one roll.
+type Options struct {
+	// From and To are the manifests of stage N-1 and stage N (the one rolled).
+	From, To *render.Manifest
+	// Dir is the cluster directory, passed to the command as ZKSTAGE_DIR.
+	Dir string
+	// Exec performs each step.
+	Exec Executor
+	// StepTimeout bounds each step: the command and its gate (default 2m).
+	StepTimeout time.Duration
+	// Resume skips the steps the live state shows done (the host serves
+	// with the stage's config and id, or a stopped host is down). Without
+	// it, a stage that is partly done is refused.
+	Resume bool
+	// ProbeTimeout bounds each four-letter word (default 1s).
+	ProbeTimeout time.Duration
+	// Poll is the pause between two observations while a gate waits
+	// (default 250ms).
+	Poll time.Duration
+	// Canary, when set, is the znode path of a background writer started for
+	// the roll: per-step stalls and failed writes, and a check at the end
+	// that every acknowledged write is present (then the znodes are deleted).
+	Canary string
+	// Writer is an already running writer to take figures from (the bench
+	// keeps one across stages); Canary is then ignored.
+	Writer *Writer
+	// Progress receives one event per step state change.
+	Progress func(Event)
+}
+
+// EventKind is what happened to a step.
+type EventKind string
+
+const (
+	EventStart   EventKind = "start"
+	EventDone    EventKind = "done"
+	EventSkipped EventKind = "skipped" // already done (--resume)
+	EventFailed  EventKind = "failed"
+)
+
+// Event is a progress report.
+type Event struct {
+	Kind    EventKind
+	K, N    int // step k of n, in execution order
+	Step    compiler.Step
+	Leader  bool // the host was the live leader when its step began
+	Elapsed time.Duration
+	Message string
+}
+
+// Step statuses in a result.
+const (
+	StatusDone        = "done"
+	StatusAlreadyDone = "already-done"
+	StatusFailed      = "failed"
+	StatusRefused     = "refused" // the pre-step check stopped the roll
+	StatusNotRun      = "not-run"
+)
+
+// StepResult is one step of the roll.
+type StepResult struct {
+	K      int    `json:"k"`    // execution order, 1-based (0: not run)
+	Plan   int    `json:"plan"` // position in the plan, 1-based
+	Action string `json:"action"`
+	Host   string `json:"host"`
+	ID     int    `json:"id"`
+	FromID *int   `json:"fromId,omitempty"`
+	Status string `json:"status"`
+	Reason string `json:"reason,omitempty"`
+	// Evidence: the observation that made the step fail or be refused.
+	Evidence []string `json:"evidence,omitempty"`
+	// WasLeader: the host led when its step began.
+	WasLeader     bool          `json:"wasLeader,omitempty"`
+	PlannedMargin int           `json:"plannedMargin"`
+	LiveMargin    *int          `json:"liveMargin,omitempty"`
+	MarginRule    string        `json:"marginRule,omitempty"`
+	Started       time.Time     `json:"started,omitempty"`
+	Duration      time.Duration `json:"durationNs"`
+	CommandTime   time.Duration `json:"commandNs"`
+	GateTime      time.Duration `json:"gateNs"` // from the command's end to the gate passing
+	// Elections counted from the leader's epoch before and after the step.
+	Elections   int         `json:"elections"`
+	LeaderAfter string      `json:"leaderAfter,omitempty"`
+	Writes      *WriteStats `json:"writes,omitempty"`
+}
+
+// Result is the outcome of a roll.
+type Result struct {
+	Cluster   string        `json:"cluster"`
+	Stage     int           `json:"stage"`
+	StageName string        `json:"stageName"`
+	Kind      string        `json:"kind"`
+	OK        bool          `json:"ok"`
+	Steps     []StepResult  `json:"steps"`
+	Failure   *StepResult   `json:"failure,omitempty"`
+	Message   string        `json:"message,omitempty"`
+	Leader    string        `json:"leader,omitempty"`
+	Elections int           `json:"elections"`
+	Duration  time.Duration `json:"durationNs"`
+	Writes    *WriteStats   `json:"writes,omitempty"`
+	// MissingWrites are acknowledged canary writes not found at the end.
+	MissingWrites []string `json:"missingWrites,omitempty"`
+	Warnings      []string `json:"warnings,omitempty"`
+}
+
+type runner struct {
+	opts     Options
+	from, to *render.Manifest
+	hosts    []string // every host the stage involves
+	members  map[string]compiler.Member
+	fromID   map[string]int
+	steps    []compiler.Step
+	done     map[int]bool // plan index -> done
+	dynamic  bool         // 3.5+: conf shows membership
+	writer   *Writer
+}
+
+// Validate checks that the manifests describe consecutive stages of one plan.
+func (o Options) validate() error {
+	if o.From == nil || o.To == nil {
+		return errors.New("rollout: need the manifests of stage N-1 and N")
+	}
+	if o.To.Stage != o.From.Stage+1 {
+		return fmt.Errorf("rollout: stages %d and %d are not consecutive", o.From.Stage, o.To.Stage)
+	}
+	if o.From.Fingerprint != o.To.Fingerprint {
+		return fmt.Errorf("rollout: stages %d and %d come from different plans (%s, %s)", o.From.Stage, o.To.Stage, o.From.Fingerprint, o.To.Fingerprint)
+	}
+	return nil
+}
+
+func newRunner(o Options) (*runner, error) {
+	if err := o.validate(); err != nil {
+		return nil, err
+	}
+	if o.StepTimeout <= 0 {
+		o.StepTimeout = 2 * time.Minute
+	}
+	if o.ProbeTimeout <= 0 {
+		o.ProbeTimeout = time.Second
+	}
+	if o.Poll <= 0 {
+		o.Poll = 250 * time.Millisecond
+	}
+	r := &runner{opts: o, from: o.From, to: o.To, members: map[string]compiler.Member{}, fromID: map[string]int{},
+		steps: o.To.Steps, done: map[int]bool{}, dynamic: versionAtLeast(o.To.Version, 3, 5)}
+	seen := map[string]bool{}
+	add := func(h string) {
+		if !seen[h] {
+			seen[h] = true
+			r.hosts = append(r.hosts, h)
+		}
+	}
+	for _, m := range o.From.Members {
+		r.members[m.Host] = m
+		r.fromID[m.Host] = m.ID
+	}
+	for _, m := range o.To.Members {
+		r.members[m.Host] = m // this stage's address and ports win
+	}
+	for _, h := range o.From.Live {
+		add(h)
+	}
+	for _, h := range o.To.Live {
+		add(h)
+	}
+	for _, s := range r.steps {
+		if _, ok := r.members[s.Host]; !ok {
+			return nil, fmt.Errorf("rollout: step %s %s: host is in neither stage's membership", s.Action, s.Host)
+		}
+		add(s.Host)
+	}
+	sort.Strings(r.hosts)
+	return r, nil
+}
+
+func (r *runner) member(h string) compiler.Member { return r.members[h] }
+
+// stepOf returns the plan index of the host's step, or -1.
+func (r *runner) stepOf(host string) int {
+	for i, s := range r.steps {
+		if s.Host == host {
+			return i
+		}
+	}
+	return -1
+}
+
+// expectedID is the id a host runs now by the plan and the steps done.
+func (r *runner) expectedID(h string) int {
+	if i := r.stepOf(h); i >= 0 && r.done[i] {
+		return r.steps[i].ID
+	}
+	if id, ok := r.fromID[h]; ok {
+		return id
+	}
+	return r.members[h].ID
+}
+
+// expectedCfg is 1 when the host runs (or will start with) this stage's
+// config, 0 for the previous one.
+func (r *runner) expectedCfg(h string) int {
+	if i := r.stepOf(h); i >= 0 && (r.done[i] || r.steps[i].Action == compiler.Start) {
+		return 1
+	}
+	if _, ok := r.fromID[h]; !ok {
+		return 1
+	}
+	if sameMembers(r.from.Members, r.to.Members) {
+		return 1
+	}
+	return 0
+}
+
+// liveNow lists the hosts that should be running at this point.
+func (r *runner) liveNow() []string {
+	live := map[string]bool{}
+	for _, h := range r.from.Live {
+		live[h] = true
+	}
+	for i, s := range r.steps {
+		if !r.done[i] {
+			continue
+		}
+		switch s.Action {
+		case compiler.Start:
+			live[s.Host] = true
+		case compiler.Stop:
+			delete(live, s.Host)
+		}
+	}
+	var out []string
+	for _, h := range r.hosts {
+		if live[h] {
+			out = append(out, h)
+		}
+	}
+	return out
+}
+
+// isDone tells from an observation whether a step is done.
+func (r *runner) isDone(st *state, s compiler.Step) bool {
+	o := st.Hosts[s.Host]
+	if s.Action == compiler.Stop {
+		return o.Down
+	}
+	if !o.Serving || o.ID != s.ID {
+		return false
+	}
+	return !r.dynamic || o.Config == cfgTo
+}
+
+// next picks the next step: plan order, with the live leader's step last
+// among restarts and stops, or first when the stage renames the leader's id.
+func (r *runner) next(remaining []int, st *state) (int, bool) {
+	li := -1
+	for _, i := range remaining {
+		if r.steps[i].Host == st.Leader && r.steps[i].Action != compiler.Start {
+			li = i
+		}
+	}
+	if li < 0 {
+		return remaining[0], false
+	}
+	if r.to.LeaderRule == compiler.LeaderFirst {
+		cur := st.Hosts[st.Leader].ID
+		if cur < 0 {
+			cur = r.expectedID(st.Leader)
+		}
+		if cur != r.steps[li].ID {
+			return li, true
+		}
+	}
+	for _, i := range remaining {
+		if i != li && r.steps[i].Action != compiler.Start {
+			return i, false
+		}
+	}
+	return li, true
+}
+
+func (r *runner) emit(e Event) {
+	if r.opts.Progress != nil {
+		r.opts.Progress(e)
+	}
+}
+
+func (r *runner) env(s compiler.Step) StepEnv {
+	m := r.members[s.Host]
+	return StepEnv{Action: string(s.Action), Host: s.Host, Address: m.Address, MyID: s.ID,
+		Stage: r.to.Stage, Cluster: r.to.Cluster, Dir: r.opts.Dir}
+}
+
+// Run rolls stage To on the live ensemble. The error is for unusable input
+// or a canary writer that cannot start; a roll that stops is a Result that
+// is not OK, with Failure naming the host and why.
+func Run(ctx context.Context, o Options) (*Result, error) {
+	r, err := newRunner(o)
+	if err != nil {
+		return nil, err
+	}
+	if r.opts.Exec == nil {
+		return nil, errors.New("rollout: no executor (--exec)")
+	}
+	res := &Result{Cluster: r.to.Cluster, Stage: r.to.Stage, StageName: r.to.Name, Kind: r.to.Kind}
+	start := time.Now()
+	r.writer = o.Writer
+	ownWriter := false
+	if r.writer == nil && o.Canary != "" {
+		var servers []string
+		for _, h := range r.liveNow() {
+			m := r.members[h]
+			servers = append(servers, net.JoinHostPort(m.Address, strconv.Itoa(m.ClientPort)))
+		}
+		w, err := StartWriter(ctx, servers, o.Canary, WriterOptions{})
+		if err != nil {
+			return nil, err
+		}
+		r.writer, ownWriter = w, true
+	}
+	r.roll(ctx, res)
+	res.Duration = time.Since(start)
+	if r.writer != nil {
+		ws := r.writer.Stats(start, time.Now())
+		res.Writes = &ws
+	}
+	if ownWriter {
+		missing, err := r.writer.Check(ctx, 30*time.Second)
+		switch {
+		case err != nil:
+			res.Warnings = append(res.Warnings, "canary: could not check the acknowledged writes: "+err.Error())
+		case len(missing) > 0:
+			res.MissingWrites = missing
+			res.OK = false
+			res.Message = fmt.Sprintf("%d acknowledged canary writes are missing under %s", len(missing), o.Canary)
+		}
+		if len(missing) == 0 && err == nil {
+			if err := r.writer.Cleanup(ctx, 30*time.Second); err != nil {
+				res.Warnings = append(res.Warnings, err.Error())
+			}
+		}
+		r.writer.Close()
+	}
+	return res, nil
+}
+
+func (r *runner) roll(ctx context.Context, res *Result) {
+	n := len(r.steps)
+	for i, s := range r.steps {
+		res.Steps = append(res.Steps, StepResult{Plan: i + 1, Action: string(s.Action), Host: s.Host, ID: s.ID,
+			FromID: s.FromID, Status: StatusNotRun, PlannedMargin: s.Margin})
+	}
+	if n == 0 {
+		res.OK = true
+		res.Message = fmt.Sprintf("stage %d has no steps", r.to.Stage)
+		return
+	}
+	st := r.observe(ctx)
+	var already []string
+	for i, s := range r.steps {
+		if r.isDone(st, s) {
+			r.done[i] = true
+			already = append(already, fmt.Sprintf("%s %s", s.Action, s.Host))
+		}
+	}
+	k := 0
+	if len(already) > 0 && !r.opts.Resume {
+		for i := range r.done {
+			delete(r.done, i)
+		}
+		res.Message = fmt.Sprintf("stage %d is partly rolled out already (%d of %d steps done: %s): run with --resume to continue from the live state",
+			r.to.Stage, len(already), n, strings.Join(already, ", "))
+		return
+	}
+	for i := range r.steps {
+		if r.done[i] {
+			k++
+			res.Steps[i].K = k
+			res.Steps[i].Status = StatusAlreadyDone
+			r.emit(Event{Kind: EventSkipped, K: k, N: n, Step: r.steps[i], Message: "already done"})
+		}
+	}
+	for {
+		var remaining []int
+		for i := range r.steps {
+			if !r.done[i] {
+				remaining = append(remaining, i)
+			}
+		}
+		if len(remaining) == 0 {
+			break
+		}
+		if st == nil {
+			st = r.observe(ctx)
+		}
+		i, isLeader := r.next(remaining, st)
+		k++
+		sr := &res.Steps[i]
+		sr.K = k
+		sr.WasLeader = isLeader || st.Leader == r.steps[i].Host
+		if !r.step(ctx, st, i, k, n, sr) {
+			res.Failure = sr
+			res.Message = fmt.Sprintf("step %d/%d %s %s: %s", k, n, sr.Action, sr.Host, sr.Reason)
+			r.finish(res)
+			return
+		}
+		res.Elections += sr.Elections
+		st = nil
+	}
+	res.OK = true
+	r.finish(res)
+}
+
+// finish records the leader at the end and a placement warning.
+func (r *runner) finish(res *Result) {
+	sort.SliceStable(res.Steps, func(a, b int) bool {
+		ka, kb := res.Steps[a].K, res.Steps[b].K
+		if ka == 0 || kb == 0 {
+			return ka != 0 && kb == 0
+		}
+		return ka < kb
+	})
+	st := r.observe(context.Background())
+	res.Leader = st.Leader
+	if st.Leader != "" && len(r.to.LeaderDatacenters) > 0 {
+		if dc := r.dcOf(st.Leader); dc != r.to.LeaderDatacenters[0] {
+			res.Warnings = append(res.Warnings, fmt.Sprintf("the leader %s is in %s, not in the preferred %s: restart it to move the leadership (one election)",
+				st.Leader, dc, r.to.LeaderDatacenters[0]))
+		}
+	}
+}
+
+func (r *runner) dcOf(h string) string {
+	if d := r.to.Datacenters[h]; d != "" {
+		return d
+	}
+	if d := r.from.Datacenters[h]; d != "" {
+		return d
+	}
+	return r.members[h].Datacenter
+}
+
+// step runs one step: the pre-step check, the command, the gate.
+func (r *runner) step(ctx context.Context, st *state, i, k, n int, sr *StepResult) bool {
+	s := r.steps[i]
+	sr.Started = time.Now()
+	epochBefore := int64(-1)
+	if st.Leader != "" {
+		epochBefore = st.Hosts[st.Leader].Epoch
+	}
+	stats := func() {
+		sr.Duration = time.Since(sr.Started)
+		if r.writer != nil {
+			ws := r.writer.Stats(sr.Started, time.Now())
+			sr.Writes = &ws
+		}
+	}
+	fail := func(status, reason string, evidence []string) bool {
+		sr.Status, sr.Reason, sr.Evidence = status, reason, evidence
+		stats()
+		r.emit(Event{Kind: EventFailed, K: k, N: n, Step: s, Leader: sr.WasLeader, Elapsed: sr.Duration, Message: reason})
+		return false
+	}
+	// Before: every host that should run serves (the stepped host aside),
+	// and the live margin of this step is at least the planned one.
+	if reason, ev := r.precheck(st, s, sr); reason != "" {
+		return fail(StatusRefused, reason, ev)
+	}
+	r.emit(Event{Kind: EventStart, K: k, N: n, Step: s, Leader: sr.WasLeader})
+	sctx, cancel := context.WithDeadline(ctx, sr.Started.Add(r.opts.StepTimeout))
+	defer cancel()
+	err := r.opts.Exec.Exec(sctx, r.env(s))
+	sr.CommandTime = time.Since(sr.Started)
+	if err != nil {
+		if sctx.Err() != nil {
+			err = fmt.Errorf("command did not finish within the step timeout %s: %w", r.opts.StepTimeout, err)
+		}
+		return fail(StatusFailed, err.Error(), nil)
+	}
+	r.done[i] = true
+	gst, problems := r.waitGate(sctx, s)
+	if len(problems) > 0 {
+		sr.GateTime = time.Since(sr.Started) - sr.CommandTime
+		return fail(StatusFailed, fmt.Sprintf("gate not passed within %s: %s", r.opts.StepTimeout, problems[0]), problems)
+	}
+	sr.GateTime = time.Since(sr.Started) - sr.CommandTime
+	sr.LeaderAfter = gst.Leader
+	if epochBefore >= 0 && gst.Leader != "" {
+		sr.Elections = int(gst.Hosts[gst.Leader].Epoch - epochBefore)
+	}
+	sr.Status = StatusDone
+	stats()
+	r.emit(Event{Kind: EventDone, K: k, N: n, Step: s, Leader: sr.WasLeader, Elapsed: sr.Duration,
+		Message: fmt.Sprintf("gate %s, leader %s", sr.GateTime.Round(time.Millisecond), gst.Leader)})
+	return true
+}
+
+// precheck returns why the step must not run now, or "".
+func (r *runner) precheck(st *state, s compiler.Step, sr *StepResult) (string, []string) {
+	var ev []string
+	var bad []string
+	for _, h := range r.liveNow() {
+		o := st.Hosts[h]
+		ev = append(ev, fmt.Sprintf("%s: %s", h, o.describe()))
+		if h == s.Host {
+			continue
+		}
+		switch {
+		case !o.Serving:
+			bad = append(bad, fmt.Sprintf("%s is %s", h, o.Err))
+		case r.dynamic && o.Config == cfgOther:
+			bad = append(bad, fmt.Sprintf("%s runs a configuration of neither stage %d nor %d", h, r.from.Stage, r.to.Stage))
+		}
+	}
+	m, rule := r.liveMargin(st, s)
+	sr.LiveMargin, sr.MarginRule = &m, rule
+	if m < s.Margin {
+		bad = append([]string{fmt.Sprintf("the live margin of this step would be %d, below the planned %d (%s)", m, s.Margin, rule)}, bad...)
+	}
+	if len(bad) == 0 {
+		return "", nil
+	}
+	return "refused before the step: " + strings.Join(bad, "; "), ev
+}
+
+// waitGate observes until the gate passes or ctx ends; it returns the last
+// observation and the problems that kept the gate closed.
+func (r *runner) waitGate(ctx context.Context, s compiler.Step) (*state, []string) {
+	for {
+		st := r.observe(ctx)
+		problems := r.gate(st, s)
+		if len(problems) == 0 {
+			return st, nil
+		}
+		select {
+		case <-ctx.Done():
+			return st, problems
+		case <-time.After(r.opts.Poll):
+		}
+	}
+}
+
+// gate checks the live state after step s: the host serves in its expected
+// mode with this stage's config and id (or is down after a stop); every host
+// that should run serves with the config and id it should run; there is one
+// leader, in a datacenter allowed to lead, whose synced learners are exactly
+// the other live hosts.
+func (r *runner) gate(st *state, s compiler.Step) []string {
+	var problems []string
+	live := r.liveNow()
+	if s.Action == compiler.Stop {
+		if o := st.Hosts[s.Host]; !o.Down {
+			problems = append(problems, fmt.Sprintf("%s still answers on %s after stop (%s)", s.Host, o.Addr, o.describe()))
+		}
+	}
+	voters, observers := 0, 0
+	for _, h := range live {
+		o := st.Hosts[h]
+		m := r.members[h]
+		wantID, wantCfg := r.expectedID(h), r.expectedCfg(h)
+		if !o.Serving {
+			problems = append(problems, fmt.Sprintf("%s is %s", h, o.Err))
+			continue
+		}
+		if m.Voter() {
+			voters++
+			if o.Mode != "leader" && o.Mode != "follower" {
+				problems = append(problems, fmt.Sprintf("%s serves as %s, expected leader or follower", h, o.Mode))
+			}
+		} else {
+			observers++
+			if o.Mode != "observer" {
+				problems = append(problems, fmt.Sprintf("%s serves as %s, expected observer", h, o.Mode))
+			}
+		}
+		if o.ID >= 0 && o.ID != wantID {
+			problems = append(problems, fmt.Sprintf("%s runs as id %d, expected %d", h, o.ID, wantID))
+		}
+		if r.dynamic {
+			want := map[int]string{0: cfgFrom, 1: cfgTo}[wantCfg]
+			if o.Config != want && !(wantCfg == 1 && sameMembers(r.from.Members, r.to.Members) && o.Config == cfgFrom) {
+				problems = append(problems, fmt.Sprintf("%s: conf shows %s, expected %s", h, configName(o.Config, r), configName(want, r)))
+			}
+		}
+	}
+	var leaders []string
+	for _, h := range live {
+		if st.Hosts[h].Mode == "leader" {
+			leaders = append(leaders, h)
+		}
+	}
+	if len(leaders) != 1 {
+		return append(problems, "expected one leader among the live hosts: "+leadersText(leaders))
+	}
+	L := leaders[0]
+	if dcs := r.to.LeaderDatacenters; len(dcs) > 0 {
+		dc := r.dcOf(L)
+		allowed := false
+		for _, d := range dcs {
+			allowed = allowed || d == dc
+		}
+		if !allowed {
+			problems = append(problems, fmt.Sprintf("leader %s is in %s, which may not lead (allowed: %s)", L, dc, strings.Join(dcs, ", ")))
+		}
+	}
+	p := st.Hosts[L].Probe
+	if p.MntrErr != nil {
+		return append(problems, fmt.Sprintf("leader %s: %v", L, p.MntrErr))
+	}
+	expect := func(key string, want int) {
+		if got, ok := p.Mntr.Int(key); ok && got != int64(want) {
+			problems = append(problems, fmt.Sprintf("leader %s: %s %d, expected %d", L, key, got, want))
+		}
+	}
+	if _, ok := p.Mntr.Int("zk_learners"); ok {
+		expect("zk_learners", len(live)-1)
+		expect("zk_synced_followers", voters-1)
+		expect("zk_synced_observers", observers)
+	} else {
+		expect("zk_followers", len(live)-1)
+		expect("zk_synced_followers", voters-1)
+	}
+	return problems
+}
+
+func configName(c string, r *runner) string {
+	switch c {
+	case cfgFrom:
+		return fmt.Sprintf("stage %d's membership", r.from.Stage)
+	case cfgTo:
+		return fmt.Sprintf("stage %d's membership", r.to.Stage)
+	case cfgOther:
+		return "a membership of neither stage"
+	}
+	return "no membership"
+}
+
+func sameMembers(a, b []compiler.Member) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	key := func(ms []compiler.Member) []string {
+		var out []string
+		for _, m := range ms {
+			out = append(out, fmt.Sprintf("%d=%s:%d:%d:%s", m.ID, m.Address, m.QuorumPort, m.ElectPort, m.Role))
+		}
+		sort.Strings(out)
+		return out
+	}
+	ka, kb := key(a), key(b)
+	for i := range ka {
+		if ka[i] != kb[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// versionAtLeast compares a "3.8.0"-style version with major.minor.
+func versionAtLeast(v string, major, minor int) bool {
+	f := strings.SplitN(v, ".", 3)
+	if len(f) < 2 {
+		return true
+	}
+	ma, err1 := strconv.Atoi(f[0])
+	mi, err2 := strconv.Atoi(f[1])
+	if err1 != nil || err2 != nil {
+		return true
+	}
+	return ma > major || (ma == major && mi >= minor)
+}
