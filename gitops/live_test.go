@@ -1,0 +1,194 @@
+package gitops
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zkstage/zkstage/compiler"
+	"github.com/zkstage/zkstage/lab"
+	"github.com/zkstage/zkstage/lab/labtest"
+	"github.com/zkstage/zkstage/render"
+	"github.com/zkstage/zkstage/schema"
+	"github.com/zkstage/zkstage/verify"
+)
+
+// TestLiveGateFollowsTheRollout is the end-to-end promise: stage the lab41
+// cluster, then for each branch in order, the live gate fails until the
+// previous stage has been rolled out on a real ensemble and passes after.
+// The lab runs on 127.0.41.x (dc1), 127.0.42.x (dc2) and 127.0.43.x (dc3);
+// it rolls every stage and ends with the eleven servers of the target.
+func TestLiveGateFollowsTheRollout(t *testing.T) {
+	labtest.Require(t)
+	r := newTestRepo(t)
+	c, p := r.plan()
+	n := branchNames(p)
+	r.mustStage(StageOptions{})
+	l := labtest.NewLab(t, nil)
+
+	gate := func(base, head string, wait time.Duration) *GateResult {
+		return r.gate(GateOptions{Base: base, Head: head, Wait: wait, Verify: verify.Options{Timeout: 2 * time.Second}})
+	}
+	// Before: the files and the sequence are right, only the live check
+	// fails, so the failure is the ensemble's and nothing else's.
+	fails := func(base string, k int) {
+		t.Helper()
+		res := gate(base, n[k], 0)
+		st := checkStatus(res)
+		if st[GateRendered] != GatePass || st[GateSequence] != GatePass || st[GateLive] != GateFail || res.OK() {
+			t.Fatalf("gate of %s before the previous stage is rolled out: %v, want only the live check failing\n%+v", n[k], st, res.Checks)
+		}
+		t.Logf("stage %02d gate fails before: %s", k, res.Checks[2].Message)
+	}
+	passes := func(base string, k int) {
+		t.Helper()
+		res := gate(base, n[k], 60*time.Second)
+		if !res.OK() || checkStatus(res)[GateLive] != GatePass {
+			var b strings.Builder
+			res.WriteText(&b)
+			t.Fatalf("gate of %s after the rollout:\n%s", n[k], b.String())
+		}
+		if res.Verify == nil || res.VerifiedStage != max(k-1, 0) {
+			t.Fatalf("gate of %s verified stage %d, want %d", n[k], res.VerifiedStage, max(k-1, 0))
+		}
+		t.Logf("stage %02d gate passes after: %s", k, res.Checks[2].Message)
+	}
+
+	// Stage 00 adopts the ensemble as it runs: its gate verifies stage 00
+	// itself, so it fails before the lab is up, as does stage 01's.
+	fails("main", 0)
+	fails(n[0], 1)
+	files := labFiles(t, c, p, 0)
+	if _, err := l.Up(t.Context(), files, 0); err != nil {
+		t.Fatal(err)
+	}
+	passes("main", 0)
+	r.git("merge", "-q", "--ff-only", n[0])
+	passes("main", 1)
+	r.git("merge", "-q", "--ff-only", n[1])
+	for k := 2; k < len(p.Stages); k++ {
+		fails("main", k)
+		roll(t, l, c, p, k-1)
+		passes("main", k)
+		r.git("merge", "-q", "--ff-only", n[k])
+	}
+	// The last stage has no next gate: roll it and verify main's manifest,
+	// the target, on all eleven servers.
+	last := len(p.Stages) - 1
+	roll(t, l, c, p, last)
+	man, err := render.ReadManifest(r.clusterDir() + "/rendered/stage.json")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if man.Stage != last {
+		t.Fatalf("main is at stage %d after merging every branch, want %d", man.Stage, last)
+	}
+	wctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
+	defer cancel()
+	rep, err := verify.RunWait(wctx, man, verify.Options{}, time.Second, nil)
+	if err != nil || !rep.OK() {
+		var b strings.Builder
+		if rep != nil {
+			rep.WriteText(&b)
+		}
+		t.Fatalf("the target does not verify: %v\n%s", err, b.String())
+	}
+	t.Logf("stage %02d verifies live: %d members, leader %s", last, len(man.LiveMembers()), rep.Leader)
+}
+
+func labFiles(t *testing.T, c *schema.Cluster, p *compiler.Plan, k int) []lab.File {
+	t.Helper()
+	files, err := render.StageFiles(c, p, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []lab.File
+	for _, f := range files {
+		out = append(out, lab.File{Path: f.Path, Data: f.Data})
+	}
+	return out
+}
+
+// roll performs stage k's steps on the lab the way the runbook says: one
+// at a time, each host serving again before the next, ordered by the
+// stage's leader rule around the leader found live.
+func roll(t *testing.T, l *lab.Lab, c *schema.Cluster, p *compiler.Plan, k int) {
+	t.Helper()
+	ctx := t.Context()
+	st := &p.Stages[k]
+	files := labFiles(t, c, p, k)
+	leader := liveLeader(ctx, p.Stages[k-1])
+	steps := orderSteps(st, leader)
+	start := time.Now()
+	for _, s := range steps {
+		var err error
+		switch s.Action {
+		case compiler.Restart:
+			_, err = l.Restart(ctx, files, k, s.Host)
+		case compiler.Start:
+			_, err = l.Start(ctx, files, k, s.Host)
+		case compiler.Stop:
+			_, err = l.Stop(ctx, s.Host)
+		}
+		if err != nil {
+			t.Fatalf("stage %02d: %s %s: %v", k, s.Action, s.Host, err)
+		}
+		if s.Action != compiler.Stop {
+			waitServing(t, st, s.Host)
+		}
+	}
+	t.Logf("stage %02d rolled in %s: %d steps, leader before was %s", k, time.Since(start).Round(100*time.Millisecond), len(steps), leader)
+}
+
+func member(st compiler.Stage, host string) compiler.Member {
+	for _, m := range st.Members {
+		if m.Host == host {
+			return m
+		}
+	}
+	return compiler.Member{}
+}
+
+func liveLeader(ctx context.Context, st compiler.Stage) string {
+	for _, h := range st.Live {
+		m := member(st, h)
+		if verify.ProbeHost(ctx, m.Address, m.ClientPort, 2*time.Second).Mode() == "leader" {
+			return h
+		}
+	}
+	return ""
+}
+
+// orderSteps applies the leader rule: the live leader's step moves last,
+// or first when the rule says so and its id changes.
+func orderSteps(st *compiler.Stage, leader string) []compiler.Step {
+	var first, rest, last []compiler.Step
+	for _, s := range st.Steps {
+		switch {
+		case s.Host != leader || st.LeaderRule == compiler.LeaderNone:
+			rest = append(rest, s)
+		case st.LeaderRule == compiler.LeaderFirst && s.FromID != nil:
+			first = append(first, s)
+		default:
+			last = append(last, s)
+		}
+	}
+	return append(append(first, rest...), last...)
+}
+
+func waitServing(t *testing.T, st *compiler.Stage, host string) {
+	t.Helper()
+	m := member(*st, host)
+	deadline := time.Now().Add(60 * time.Second)
+	var mode string
+	for time.Now().Before(deadline) {
+		p := verify.ProbeHost(t.Context(), m.Address, m.ClientPort, time.Second)
+		if mode = p.Mode(); mode == "leader" || mode == "follower" || mode == "observer" {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	t.Fatalf("%s (%s) not serving 60s after its step (mode %q)", host, m.Address, mode)
+}
+
