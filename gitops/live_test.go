@@ -191,4 +191,3 @@ func waitServing(t *testing.T, st *compiler.Stage, host string) {
 	}
 	t.Fatalf("%s (%s) not serving 60s after its step (mode %q)", host, m.Address, mode)
 }
-
