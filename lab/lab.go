@@ -255,6 +255,12 @@ func (l *Lab) ensure(ctx context.Context, host string, hc *hostConfig, stage int
 		}
 		action = "restarted"
 	}
+	// A server still exiting (or anyone else) may hold the address: starting
+	// now would fail to bind while the port still answered, which would make
+	// a dead start look healthy.
+	if err := waitPortFree(ctx, net.JoinHostPort(hc.Address, strconv.Itoa(hc.ClientPort)), l.opts.StopTimeout); err != nil {
+		return HostStatus{Host: host}, fmt.Errorf("%s: %w", host, err)
+	}
 	if err := os.WriteFile(l.cfgPath(host), cfg, 0o644); err != nil {
 		return HostStatus{Host: host}, err
 	}
@@ -302,6 +308,22 @@ func (l *Lab) waitListening(ctx context.Context, host string, rec *record) error
 			return fmt.Errorf("%s: not listening on %s after %s (see %s)", host, addr, l.opts.StartTimeout, l.logPath(host))
 		case <-time.After(100 * time.Millisecond):
 		}
+	}
+}
+
+// waitPortFree waits until nothing accepts connections on addr.
+func waitPortFree(ctx context.Context, addr string, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	for {
+		c, err := net.DialTimeout("tcp", addr, 200*time.Millisecond)
+		if err != nil {
+			return nil
+		}
+		c.Close()
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return fmt.Errorf("%s is already in use by another process (another lab, or a server not started by this one?)", addr)
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 

@@ -15,8 +15,9 @@ import (
 
 // The verify package's live tests use 127.0.21.x .. 127.0.29.x only.
 //
-// stage0: five voters (ids 1..5; 3, 4, 5 in dc1, so with equal zxids id 5 in
-// dc1 leads) and one observer.
+// stage0: five voters (ids 1..5; 3, 4, 5 in dc1: any three voters include
+// one of them, and with equal zxids the highest id taking part leads, so the
+// leader is in dc1) and one observer.
 var stage0 = labtest.Ensemble{Name: "vtest", Stage: 0, Hosts: []labtest.Host{
 	{Name: "v1-dc2", Address: "127.0.21.1", ID: 1, DC: "dc2"},
 	{Name: "v2-dc2", Address: "127.0.21.2", ID: 2, DC: "dc2"},
@@ -41,6 +42,11 @@ func run(t *testing.T, m *render.Manifest, opts verify.Options) *verify.Report {
 	t.Helper()
 	if opts.Timeout == 0 {
 		opts.Timeout = 2 * time.Second
+	}
+	// Sessions (ours included) are transactions: followers may trail the
+	// leader by a few while the probes run, as in the CLI's default.
+	if opts.ZxidTolerance == 0 {
+		opts.ZxidTolerance = 100
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
@@ -91,14 +97,14 @@ func TestLiveVerify(t *testing.T) {
 		if !r.OK() {
 			t.Fatalf("healthy ensemble does not verify:\n%s", text(r))
 		}
-		expect(t, r, verify.CheckLeader, "", verify.Pass, "v5-dc1 (id 5)")
+		expect(t, r, verify.CheckLeader, "", verify.Pass, "leader is v")
 		expect(t, r, verify.CheckLeaderSync, "", verify.Pass, "zk_synced_followers\t4", "zk_synced_observers\t1", "zk_quorum_size\t5", "zk_learners\t5")
 		expect(t, r, verify.CheckConf, "", verify.Pass, "all 6 live members list the 6 expected servers")
 		expect(t, r, verify.CheckZNodeConfig, "", verify.Pass, "after sync")
 		expect(t, r, verify.CheckCanary, "", verify.Pass, "read back from all 6 members")
 		expect(t, r, verify.CheckMember, "o6-dc3", verify.Pass, "serving as observer")
-		if r.Leader != "v5-dc1" {
-			t.Errorf("leader %q", r.Leader)
+		if !strings.HasSuffix(r.Leader, "-dc1") {
+			t.Errorf("leader %q, want one in dc1", r.Leader)
 		}
 	})
 
@@ -117,7 +123,7 @@ func TestLiveVerify(t *testing.T) {
 		m := stage0.Manifest()
 		m.LeaderDatacenters = []string{"dc2", "dc1"}
 		r := run(t, m, verify.Options{})
-		expect(t, r, verify.CheckLeaderDC, "", verify.Warn, "leader v5-dc1 is in dc1, but dc2 is more preferred")
+		expect(t, r, verify.CheckLeaderDC, "", verify.Warn, "leader "+r.Leader+" is in dc1, but dc2 is more preferred")
 		if !r.OK() {
 			t.Errorf("a warning fails the report:\n%s", text(r))
 		}
@@ -128,7 +134,7 @@ func TestLiveVerify(t *testing.T) {
 		}
 		m.LeaderDatacenters = []string{"dc2"}
 		r = run(t, m, verify.Options{})
-		expect(t, r, verify.CheckLeaderDC, "", verify.Fail, "leader v5-dc1 is in dc1, which may not lead (allowed: dc2)")
+		expect(t, r, verify.CheckLeaderDC, "", verify.Fail, "leader "+r.Leader+" is in dc1, which may not lead (allowed: dc2)")
 	})
 
 	t.Run("observer expected as participant", func(t *testing.T) {
@@ -196,18 +202,19 @@ func TestLiveVerify(t *testing.T) {
 	})
 
 	t.Run("host stopped, then wait", func(t *testing.T) {
-		if _, err := l.Stop(ctx, "v3-dc1"); err != nil {
+		// v2 (dc2, id 2) never leads here: stopping it needs no election.
+		if _, err := l.Stop(ctx, "v2-dc2"); err != nil {
 			t.Fatal(err)
 		}
 		r := run(t, m0, verify.Options{})
-		expect(t, r, verify.CheckMember, "v3-dc1", verify.Fail, "connection refused")
+		expect(t, r, verify.CheckMember, "v2-dc2", verify.Fail, "connection refused")
 		expect(t, r, verify.CheckLeaderSync, "", verify.Fail, "zk_synced_followers 3, expected 4")
 		if r.OK() {
 			t.Fatal("passes with a host stopped")
 		}
 		go func() {
 			time.Sleep(time.Second)
-			_, _ = l.Start(context.Background(), stage0.Files(), 0, "v3-dc1")
+			_, _ = l.Start(context.Background(), stage0.Files(), 0, "v2-dc2")
 		}()
 		wctx, cancel := context.WithTimeout(ctx, 60*time.Second)
 		defer cancel()
