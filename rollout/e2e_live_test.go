@@ -1,0 +1,107 @@
+package rollout
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"os/exec"
+	"testing"
+	"time"
+
+	"github.com/zkstage/zkstage/verify"
+)
+
+// TestExpansionUnderLoad rolls the lab topology from stage 00 (five servers,
+// ids 0..4 in dc1) through every stage to eleven servers with the zkstage
+// binary (roll, with the lab as --exec), while a client writes sequential
+// znodes on its own session the whole time.
+func TestExpansionUnderLoad(t *testing.T) {
+	f := newFixture(t, 0)
+	bin := zkstageBin(t)
+	ctx := context.Background()
+	w, err := StartWriter(ctx, f.servers(), "/e2e-writer", WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer w.Close()
+	last := len(f.p.Stages) - 1
+	if last != 5 {
+		t.Fatalf("the lab topology should plan 5 stages after today, got %d", last)
+	}
+	for k := 1; k <= last; k++ {
+		from := time.Now()
+		cmd := exec.Command(bin, "roll", f.dir, "--stage", fmt.Sprint(k), "--exec", f.labCommand(t),
+			"--step-timeout", "90s", "--canary", fmt.Sprintf("/roll-canary-%d", k), "-o", "json")
+		var stdout, stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &stdout, &stderr
+		err := cmd.Run()
+		t.Logf("stage %d progress:\n%s", k, stderr.String())
+		if err != nil {
+			t.Fatalf("roll stage %d: %v\nstdout:\n%s", k, err, stdout.String())
+		}
+		var res Result
+		if err := json.Unmarshal(stdout.Bytes(), &res); err != nil {
+			t.Fatalf("roll stage %d: bad JSON: %v\n%s", k, err, stdout.String())
+		}
+		if !res.OK || res.Failure != nil {
+			t.Fatalf("roll stage %d not OK: %s", k, res.Message)
+		}
+		if len(res.Steps) != len(f.p.Stages[k].Steps) {
+			t.Fatalf("stage %d: %d step results, plan has %d steps", k, len(res.Steps), len(f.p.Stages[k].Steps))
+		}
+		for _, s := range res.Steps {
+			if s.Status != StatusDone {
+				t.Errorf("stage %d: step %s %s is %s, want done", k, s.Action, s.Host, s.Status)
+			}
+		}
+		if res.Writes == nil || res.Writes.Acked == 0 || len(res.MissingWrites) > 0 {
+			t.Errorf("stage %d: canary writes %+v, missing %v", k, res.Writes, res.MissingWrites)
+		}
+		// The verifier agrees the ensemble is at stage k.
+		f.verify(t, k, 60*time.Second)
+		ws := w.Stats(from, time.Now())
+		t.Logf("stage %d: %s, %d elections, leader %s; writer: %d acked, %d failed, longest stall %s",
+			k, res.Duration.Round(time.Millisecond), res.Elections, res.Leader, ws.Acked, ws.Failed, ws.Stall.Round(time.Millisecond))
+		if ws.Acked == 0 {
+			t.Errorf("stage %d: the writer acknowledged no write during the stage (last error %s)", k, w.LastError())
+		}
+	}
+
+	// Every acknowledged write is there.
+	acked := len(w.Acked())
+	missing, err := w.Check(ctx, 30*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(missing) > 0 {
+		t.Errorf("%d of %d acknowledged writes are missing, first %v", len(missing), acked, missing[:min(5, len(missing))])
+	}
+	t.Logf("%d acknowledged writes, all present", acked)
+
+	// Every host's conf lists the final membership, and the leader is in dc1.
+	final := f.manifest(last)
+	if len(final.Live) != 11 {
+		t.Fatalf("final stage has %d live hosts, want 11", len(final.Live))
+	}
+	leaders := 0
+	for _, m := range final.Members {
+		p := verify.ProbeHost(ctx, m.Address, m.ClientPort, 2*time.Second)
+		if p.ConfErr != nil {
+			t.Errorf("%s: conf: %v", m.Host, p.ConfErr)
+			continue
+		}
+		if !sameMembership(final.Members, p.Conf.Members) || p.Conf.ServerID != m.ID {
+			t.Errorf("%s: conf shows id %d and %v, want id %d and the final membership", m.Host, p.Conf.ServerID, p.Conf.Members, m.ID)
+		}
+		if p.Mode() == "leader" {
+			leaders++
+			if dc := f.c.Hosts[m.Host].DC; dc != "dc1" {
+				t.Errorf("the leader %s is in %s, want dc1", m.Host, dc)
+			}
+		}
+	}
+	if leaders != 1 {
+		t.Errorf("%d leaders at the end, want 1", leaders)
+	}
+}
