@@ -146,8 +146,11 @@ func (o Options) validate() error {
 }
 
 func newRunner(o Options) (*runner, error) {
-	if err := o.validate(); err != nil {
-		return nil, err
+	// From == To: the caller waits for a stage's end state (no step).
+	if o.From != o.To || o.From == nil {
+		if err := o.validate(); err != nil {
+			return nil, err
+		}
 	}
 	if o.StepTimeout <= 0 {
 		o.StepTimeout = 2 * time.Minute

@@ -1,0 +1,125 @@
+package cli
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/zkstage/zkstage/lab"
+	"github.com/zkstage/zkstage/rollout"
+)
+
+func init() {
+	var state, zkHome, output *string
+	var tick *int
+	var stepTimeout *time.Duration
+	register(&Command{
+		Name:  "bench",
+		Usage: "bench DIR [--state DIR] [--step-timeout D] [-o text|json]",
+		Short: "measure the staged expansion against stop-all/start-all on the lab",
+		Long: `Runs the plan of DIR twice on fresh lab ensembles (zkstage lab: one real
+ZooKeeper per host on its loopback address), with a client writing
+sequential znodes the whole time on its own session:
+
+  rolling  stage 00 up, then every stage rolled by the runner (zkstage roll's
+           gates, leader last)
+  naive    stage 00 up, then every server stopped, the final config written
+           and every server started
+
+and prints, per stage and for the naive method: duration, longest write
+stall (the longest gap between two acknowledged writes), failed writes,
+leader elections (from the leader's epoch) and the leader at the end, plus
+any acknowledged write missing at the end. The spec must use loopback
+addresses (clusters/lab). The labs live under --state (default: a new
+temporary folder, removed afterwards); they are stopped at the end.`,
+		Flags: func(fs *pflag.FlagSet) {
+			state = fs.String("state", "", "folder for the two labs (rolling/, naive/); must not hold them yet")
+			zkHome = fs.String("zookeeper-home", "", "upstream ZooKeeper install (default: $"+lab.EnvZooKeeperHome+", then Debian's package)")
+			tick = fs.Int("tick-time", 200, "tickTime override in ms (0: keep the rendered one)")
+			stepTimeout = fs.Duration("step-timeout", 2*time.Minute, "time allowed to each step and to the naive restart")
+			output = outputFlag(fs, "text", "json")
+		},
+		Run: func(env *Env, _ *pflag.FlagSet) error {
+			if err := checkFormat(*output, "text", "json"); err != nil {
+				return err
+			}
+			dir, err := oneDir(env, "bench")
+			if err != nil {
+				return err
+			}
+			c, p, _, err := loadPlan(env, dir)
+			if err != nil {
+				return err
+			}
+			st := *state
+			if st == "" {
+				tmp, err := os.MkdirTemp("", "zkstage-bench-")
+				if err != nil {
+					return err
+				}
+				defer os.RemoveAll(tmp)
+				st = tmp
+			}
+			if _, err := lab.FindRuntime(*zkHome); err != nil {
+				var me *lab.MissingError
+				if errors.As(err, &me) {
+					return usageErr("%v", err)
+				}
+				return err
+			}
+			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			res, err := rollout.Bench(ctx, rollout.BenchOptions{Cluster: c, Plan: p, State: st,
+				Lab:         lab.Options{ZooKeeperHome: *zkHome, TickTime: *tick, DieWithParent: true, StopTimeout: 10 * time.Second},
+				StepTimeout: *stepTimeout,
+				Progress:    func(s string) { fmt.Fprintln(env.Stderr, s) }})
+			if res != nil {
+				if *output == "json" {
+					if werr := writeJSON(env.Stdout, res); werr != nil {
+						return werr
+					}
+				} else {
+					printBench(env, res)
+				}
+			}
+			if err != nil {
+				return checkFailed("%v", err)
+			}
+			for m, n := range res.Lost {
+				if n > 0 {
+					return checkFailed("%s: %d acknowledged writes lost", m, n)
+				}
+			}
+			return nil
+		},
+	})
+}
+
+func printBench(env *Env, res *rollout.BenchResult) {
+	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "METHOD\tSTAGE\tSTEPS\tDURATION\tLONGEST STALL\tFAILED WRITES\tACKED WRITES\tELECTIONS\tLEADER AFTER")
+	for _, r := range res.Rows {
+		stage := fmt.Sprintf("%02d %s", r.Stage, r.Name)
+		if r.Stage < 0 {
+			stage = r.Name
+		}
+		if r.Method == "naive" {
+			stage = r.Name
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%d\t%d\t%s\n", r.Method, stage, r.Steps, r.Duration.Round(10*time.Millisecond),
+			r.Stall.Round(10*time.Millisecond), r.Failed, r.Acked, r.Elections, orDash(r.Leader))
+	}
+	tw.Flush()
+	for _, m := range []string{"rolling", "naive"} {
+		if n, ok := res.Lost[m]; ok {
+			fmt.Fprintf(env.Stdout, "%s: %d acknowledged writes lost\n", m, n)
+		}
+	}
+}

@@ -1,0 +1,256 @@
+package rollout
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"time"
+
+	"github.com/zkstage/zkstage/compiler"
+	"github.com/zkstage/zkstage/lab"
+	"github.com/zkstage/zkstage/render"
+	"github.com/zkstage/zkstage/schema"
+)
+
+// BenchOptions configure a bench run.
+type BenchOptions struct {
+	Cluster *schema.Cluster
+	Plan    *compiler.Plan
+	// State holds one lab per method (State/rolling, State/naive); both
+	// must not exist yet, so the bench always starts from empty data.
+	State string
+	// Lab is the template of the lab options (ZooKeeperHome, TickTime...);
+	// State is set per method.
+	Lab lab.Options
+	// StepTimeout bounds every step of the rolling method and the naive
+	// method's wait for the final ensemble (default 2m).
+	StepTimeout time.Duration
+	// Progress receives one line per stage (or nil).
+	Progress func(string)
+}
+
+// BenchRow is one stage of one method.
+type BenchRow struct {
+	Method    string        `json:"method"` // rolling | naive
+	Stage     int           `json:"stage"`
+	Name      string        `json:"name"`
+	Steps     int           `json:"steps"`
+	Duration  time.Duration `json:"durationNs"`
+	Stall     time.Duration `json:"longestStallNs"`
+	Failed    int           `json:"failedWrites"`
+	Acked     int           `json:"ackedWrites"`
+	Elections int           `json:"elections"`
+	Leader    string        `json:"leader,omitempty"`
+}
+
+// BenchResult is the bench's table: rolling stages, the rolling total, the
+// naive method.
+type BenchResult struct {
+	Cluster string     `json:"cluster"`
+	Rows    []BenchRow `json:"rows"`
+	// Lost counts acknowledged writes missing at the end, per method.
+	Lost map[string]int `json:"lostWrites"`
+}
+
+const benchCanary = "/zkstage-bench"
+
+// Bench runs the plan's expansion on two fresh labs under a background
+// writer: every stage rolled by the runner, then the naive method (stop
+// every server, write the final config, start all).
+func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
+	if o.StepTimeout <= 0 {
+		o.StepTimeout = 2 * time.Minute
+	}
+	if len(o.Plan.Stages) < 2 {
+		return nil, errors.New("bench: the plan has no stage after today: nothing to roll")
+	}
+	for _, m := range []string{"rolling", "naive"} {
+		if _, err := os.Stat(filepath.Join(o.State, m)); err == nil {
+			return nil, fmt.Errorf("bench: %s exists: the bench needs empty labs (remove it or choose another --state)", filepath.Join(o.State, m))
+		}
+	}
+	res := &BenchResult{Cluster: o.Cluster.Name, Lost: map[string]int{}}
+	if err := benchRolling(ctx, o, res); err != nil {
+		return res, err
+	}
+	if err := benchNaive(ctx, o, res); err != nil {
+		return res, err
+	}
+	return res, nil
+}
+
+func (o BenchOptions) progress(format string, args ...interface{}) {
+	if o.Progress != nil {
+		o.Progress(fmt.Sprintf(format, args...))
+	}
+}
+
+func (o BenchOptions) newLab(method string) (*lab.Lab, error) {
+	lo := o.Lab
+	lo.State = filepath.Join(o.State, method)
+	return lab.New(lo)
+}
+
+// servers is the final connect string: every host of the spec.
+func (o BenchOptions) servers() []string {
+	var out []string
+	for _, h := range o.Cluster.Hosts {
+		out = append(out, net.JoinHostPort(h.Address, strconv.Itoa(o.Cluster.Ports.Client)))
+	}
+	return out
+}
+
+// startAt brings a fresh lab to stage k and starts the writer.
+func (o BenchOptions) startAt(ctx context.Context, l *lab.Lab, k int) (*Writer, error) {
+	files, err := LabFiles(o.Cluster, o.Plan, k)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := l.Up(ctx, files, k); err != nil {
+		return nil, err
+	}
+	if _, err := waitStage(ctx, render.NewManifest(o.Cluster, o.Plan, k), o.StepTimeout); err != nil {
+		return nil, err
+	}
+	return StartWriter(ctx, o.servers(), benchCanary, WriterOptions{})
+}
+
+func benchRolling(ctx context.Context, o BenchOptions, res *BenchResult) error {
+	l, err := o.newLab("rolling")
+	if err != nil {
+		return err
+	}
+	defer l.Down(context.Background())
+	w, err := o.startAt(ctx, l, 0)
+	if err != nil {
+		return fmt.Errorf("bench rolling: stage 0: %w", err)
+	}
+	defer w.Close()
+	total := BenchRow{Method: "rolling", Stage: -1, Name: "total"}
+	t0 := time.Now()
+	for k := 1; k < len(o.Plan.Stages); k++ {
+		start := time.Now()
+		r, err := Run(ctx, Options{From: render.NewManifest(o.Cluster, o.Plan, k-1), To: render.NewManifest(o.Cluster, o.Plan, k),
+			Exec: LabExec(l, o.Cluster, o.Plan), Writer: w, StepTimeout: o.StepTimeout})
+		if err != nil {
+			return err
+		}
+		if !r.OK {
+			return fmt.Errorf("bench rolling: stage %d stopped: %s", k, r.Message)
+		}
+		// The stage ends when the client has written again.
+		end := w.waitAck(start, 30*time.Second)
+		ws := w.Stats(start, end)
+		row := BenchRow{Method: "rolling", Stage: k, Name: o.Plan.Stages[k].Name, Steps: len(r.Steps), Duration: end.Sub(start),
+			Stall: ws.Stall, Failed: ws.Failed, Acked: ws.Acked, Elections: r.Elections, Leader: r.Leader}
+		res.Rows = append(res.Rows, row)
+		o.progress("rolling stage %d %s: %s, stall %s, %d failed writes, %d election(s)", k, row.Name,
+			row.Duration.Round(10*time.Millisecond), row.Stall.Round(10*time.Millisecond), row.Failed, row.Elections)
+		total.Steps += row.Steps
+		total.Elections += row.Elections
+		total.Leader = row.Leader
+	}
+	end := time.Now()
+	ws := w.Stats(t0, end)
+	total.Duration, total.Stall, total.Failed, total.Acked = end.Sub(t0), ws.Stall, ws.Failed, ws.Acked
+	res.Rows = append(res.Rows, total)
+	missing, err := w.Check(ctx, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	res.Lost["rolling"] = len(missing)
+	return nil
+}
+
+func benchNaive(ctx context.Context, o BenchOptions, res *BenchResult) error {
+	l, err := o.newLab("naive")
+	if err != nil {
+		return err
+	}
+	defer l.Down(context.Background())
+	w, err := o.startAt(ctx, l, 0)
+	if err != nil {
+		return fmt.Errorf("bench naive: stage 0: %w", err)
+	}
+	defer w.Close()
+	last := len(o.Plan.Stages) - 1
+	final := render.NewManifest(o.Cluster, o.Plan, last)
+	before, _ := waitStage(ctx, render.NewManifest(o.Cluster, o.Plan, 0), o.StepTimeout)
+	start := time.Now()
+	if _, err := l.Down(ctx); err != nil {
+		return err
+	}
+	files, err := LabFiles(o.Cluster, o.Plan, last)
+	if err != nil {
+		return err
+	}
+	if _, err := l.Up(ctx, files, last); err != nil {
+		return err
+	}
+	after, err := waitStage(ctx, final, o.StepTimeout)
+	if err != nil {
+		return fmt.Errorf("bench naive: %w", err)
+	}
+	end := w.waitAck(start, 30*time.Second)
+	ws := w.Stats(start, end)
+	row := BenchRow{Method: "naive", Stage: last, Name: "stop all, final config, start all", Steps: len(final.Live) + len(o.Plan.Stages[0].Live),
+		Duration: end.Sub(start), Stall: ws.Stall, Failed: ws.Failed, Acked: ws.Acked, Leader: after.Leader}
+	if before != nil && before.Leader != "" {
+		row.Elections = int(after.Hosts[after.Leader].Epoch - before.Hosts[before.Leader].Epoch)
+	}
+	res.Rows = append(res.Rows, row)
+	o.progress("naive: %s, stall %s, %d failed writes, %d election(s)", row.Duration.Round(10*time.Millisecond),
+		row.Stall.Round(10*time.Millisecond), row.Failed, row.Elections)
+	missing, err := w.Check(ctx, 30*time.Second)
+	if err != nil {
+		return err
+	}
+	res.Lost["naive"] = len(missing)
+	return nil
+}
+
+// waitStage waits until every host live at the end of the manifest's stage
+// serves with its membership, under one leader whose synced learners are
+// all the others: the runner's gate with no step in flight.
+func waitStage(ctx context.Context, m *render.Manifest, timeout time.Duration) (*state, error) {
+	r, err := newRunner(Options{From: m, To: m})
+	if err != nil {
+		return nil, err
+	}
+	// Every step of the stage counts as done: the ensemble is at its end.
+	for i := range r.steps {
+		r.done[i] = true
+	}
+	ctx, cancel := context.WithTimeout(ctx, timeout)
+	defer cancel()
+	st, problems := r.waitGate(ctx, compiler.Step{Action: compiler.Restart, Host: ""})
+	if len(problems) > 0 {
+		return st, fmt.Errorf("stage %d not reached within %s: %s", m.Stage, timeout, problems[0])
+	}
+	return st, nil
+}
+
+// waitAck returns the time of the first acknowledged write after t (and
+// after now's last gap), or now after timeout.
+func (w *Writer) waitAck(after time.Time, timeout time.Duration) time.Time {
+	deadline := time.Now().Add(timeout)
+	mark := time.Now()
+	for time.Now().Before(deadline) {
+		w.mu.Lock()
+		n := len(w.acks)
+		var lastAck time.Time
+		if n > 0 {
+			lastAck = w.acks[n-1]
+		}
+		w.mu.Unlock()
+		if !lastAck.Before(mark) && lastAck.After(after) {
+			return lastAck.Add(time.Nanosecond)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	return time.Now()
+}
