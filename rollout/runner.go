@@ -491,7 +491,10 @@ func (r *runner) step(ctx context.Context, st *state, i, k, n int, sr *StepResul
 	err := r.opts.Exec.Exec(sctx, r.env(s))
 	sr.CommandTime = time.Since(sr.Started)
 	if err != nil {
-		if sctx.Err() != nil {
+		switch {
+		case ctx.Err() != nil:
+			err = fmt.Errorf("interrupted: %w", err)
+		case sctx.Err() != nil:
 			err = fmt.Errorf("command did not finish within the step timeout %s: %w", r.opts.StepTimeout, err)
 		}
 		return fail(StatusFailed, err.Error(), nil)
@@ -500,7 +503,11 @@ func (r *runner) step(ctx context.Context, st *state, i, k, n int, sr *StepResul
 	gst, problems := r.waitGate(sctx, s)
 	if len(problems) > 0 {
 		sr.GateTime = time.Since(sr.Started) - sr.CommandTime
-		return fail(StatusFailed, fmt.Sprintf("gate not passed within %s: %s", r.opts.StepTimeout, problems[0]), problems)
+		why := fmt.Sprintf("gate not passed within %s", r.opts.StepTimeout)
+		if ctx.Err() != nil {
+			why = "interrupted before the gate passed"
+		}
+		return fail(StatusFailed, why+": "+problems[0], problems)
 	}
 	sr.GateTime = time.Since(sr.Started) - sr.CommandTime
 	sr.LeaderAfter = gst.Leader
