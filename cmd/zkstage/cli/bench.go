@@ -77,7 +77,7 @@ temporary folder, removed afterwards); they are stopped at the end.`,
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			res, err := rollout.Bench(ctx, rollout.BenchOptions{Cluster: c, Plan: p, State: st,
-				Lab:         lab.Options{ZooKeeperHome: *zkHome, TickTime: *tick, DieWithParent: true, StopTimeout: 10 * time.Second},
+				Lab:         lab.Options{ZooKeeperHome: *zkHome, TickTime: *tick, StopTimeout: 10 * time.Second},
 				StepTimeout: *stepTimeout,
 				Progress:    func(s string) { fmt.Fprintln(env.Stderr, s) }})
 			if res != nil {
