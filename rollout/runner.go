@@ -28,7 +28,7 @@ type Options struct {
 	// with the stage's config and id, or a stopped host is down). Without
 	// it, a stage that is partly done is refused.
 	Resume bool
-	// ProbeTimeout bounds each four-letter word (default 1s).
+	// ProbeTimeout bounds each four-letter word (default 2s).
 	ProbeTimeout time.Duration
 	// Poll is the pause between two observations while a gate waits
 	// (default 250ms).
@@ -119,6 +119,9 @@ type Result struct {
 	Warnings      []string `json:"warnings,omitempty"`
 }
 
+// precheckRounds is how many observations the pre-step check gets.
+const precheckRounds = 3
+
 type runner struct {
 	opts     Options
 	from, to *render.Manifest
@@ -156,7 +159,9 @@ func newRunner(o Options) (*runner, error) {
 		o.StepTimeout = 2 * time.Minute
 	}
 	if o.ProbeTimeout <= 0 {
-		o.ProbeTimeout = time.Second
+		// Generous: on a loaded machine a healthy JVM may take a second
+		// to answer, and a gate round needs every host at once.
+		o.ProbeTimeout = 2 * time.Second
 	}
 	if o.Poll <= 0 {
 		o.Poll = 250 * time.Millisecond
@@ -409,15 +414,30 @@ func (r *runner) roll(ctx context.Context, res *Result) {
 		if len(remaining) == 0 {
 			break
 		}
-		if st == nil {
-			st = r.observe(ctx)
+		// The pre-step check is repeated a few times before it refuses, so
+		// that one slow answer does not stop a healthy roll; a host that is
+		// really down stays down.
+		var i int
+		var isLeader bool
+		var refusal string
+		var evidence []string
+		for attempt := 1; ; attempt++ {
+			if st == nil {
+				st = r.observe(ctx)
+			}
+			i, isLeader = r.next(remaining, st)
+			refusal, evidence = r.precheck(st, r.steps[i], &res.Steps[i])
+			if refusal == "" || attempt == precheckRounds || ctx.Err() != nil {
+				break
+			}
+			st = nil
+			time.Sleep(2 * r.opts.Poll)
 		}
-		i, isLeader := r.next(remaining, st)
 		k++
 		sr := &res.Steps[i]
 		sr.K = k
 		sr.WasLeader = isLeader || st.Leader == r.steps[i].Host
-		if !r.step(ctx, st, i, k, n, sr) {
+		if !r.step(ctx, st, i, k, n, sr, refusal, evidence) {
 			res.Failure = sr
 			res.Message = fmt.Sprintf("step %d/%d %s %s: %s", k, n, sr.Action, sr.Host, sr.Reason)
 			r.finish(res)
@@ -460,7 +480,7 @@ func (r *runner) dcOf(h string) string {
 }
 
 // step runs one step: the pre-step check, the command, the gate.
-func (r *runner) step(ctx context.Context, st *state, i, k, n int, sr *StepResult) bool {
+func (r *runner) step(ctx context.Context, st *state, i, k, n int, sr *StepResult, refusal string, evidence []string) bool {
 	s := r.steps[i]
 	sr.Started = time.Now()
 	epochBefore := int64(-1)
@@ -480,10 +500,9 @@ func (r *runner) step(ctx context.Context, st *state, i, k, n int, sr *StepResul
 		r.emit(Event{Kind: EventFailed, K: k, N: n, Step: s, Leader: sr.WasLeader, Elapsed: sr.Duration, Message: reason})
 		return false
 	}
-	// Before: every host that should run serves (the stepped host aside),
-	// and the live margin of this step is at least the planned one.
-	if reason, ev := r.precheck(st, s, sr); reason != "" {
-		return fail(StatusRefused, reason, ev)
+	// The pre-step check (run by the caller) refused: nothing is touched.
+	if refusal != "" {
+		return fail(StatusRefused, refusal, evidence)
 	}
 	r.emit(Event{Kind: EventStart, K: k, N: n, Step: s, Leader: sr.WasLeader})
 	sctx, cancel := context.WithDeadline(ctx, sr.Started.Add(r.opts.StepTimeout))
@@ -507,7 +526,7 @@ func (r *runner) step(ctx context.Context, st *state, i, k, n int, sr *StepResul
 		if ctx.Err() != nil {
 			why = "interrupted before the gate passed"
 		}
-		return fail(StatusFailed, why+": "+problems[0], problems)
+		return fail(StatusFailed, why+": "+mainProblem(problems, s.Host), problems)
 	}
 	sr.GateTime = time.Since(sr.Started) - sr.CommandTime
 	sr.LeaderAfter = gst.Leader
@@ -694,4 +713,14 @@ func versionAtLeast(v string, major, minor int) bool {
 		return true
 	}
 	return ma > major || (ma == major && mi >= minor)
+}
+
+// mainProblem is the problem to name first: the stepped host's own, if any.
+func mainProblem(problems []string, host string) string {
+	for _, p := range problems {
+		if strings.HasPrefix(p, host+" ") || strings.HasPrefix(p, host+":") {
+			return p
+		}
+	}
+	return problems[0]
 }
