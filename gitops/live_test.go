@@ -47,6 +47,9 @@ func TestLiveGateFollowsTheRollout(t *testing.T) {
 		if !res.OK() || checkStatus(res)[GateLive] != GatePass {
 			var b strings.Builder
 			res.WriteText(&b)
+			if res.Verify != nil {
+				res.Verify.WriteText(&b) // the evidence behind the live check
+			}
 			t.Fatalf("gate of %s after the rollout:\n%s", n[k], b.String())
 		}
 		if res.Verify == nil || res.VerifiedStage != max(k-1, 0) {
