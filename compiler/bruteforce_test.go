@@ -66,12 +66,10 @@ func bfTwoLeaders(hosts []*bfHost, cfgs [2]map[int]bool) bool {
 // checkStage replays one stage; it returns a description of the first
 // violation or "".
 func checkStage(prev, st *Stage, reserve int) string {
+	// Start and stop stages do not change the configuration.
 	cfgs := [2]map[int]bool{voterSet(prev.Members), voterSet(st.Members)}
 	if st.Kind == KindGrowStart || st.Kind == KindShrinkStop {
 		cfgs[0] = cfgs[1]
-		if st.Kind == KindShrinkStop {
-			cfgs = [2]map[int]bool{voterSet(st.Members), voterSet(st.Members)}
-		}
 	}
 	q := func(c int) int { return len(cfgs[c])/2 + 1 }
 	startCfg := 0

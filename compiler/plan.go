@@ -269,18 +269,11 @@ func toSteps(ss *stageSim, out simOutcome, live map[string]int) []Step {
 // apply makes the chosen stages the new current state.
 func (p *planner) apply(stages []Stage) {
 	for _, st := range stages {
-		switch st.Kind {
-		case KindRename, KindGrowRoll, KindShrinkRoll:
-			for _, s := range st.Steps {
-				p.live[s.Host] = s.ID
-			}
-		case KindGrowStart:
-			for _, s := range st.Steps {
-				p.live[s.Host] = s.ID
-			}
-		case KindShrinkStop:
-			for _, s := range st.Steps {
+		for _, s := range st.Steps {
+			if s.Action == Stop {
 				delete(p.live, s.Host)
+			} else {
+				p.live[s.Host] = s.ID
 			}
 		}
 		p.cur = st.Members
