@@ -83,7 +83,7 @@ func (w *world) rule1(skip *simHost) (int, string) {
 	L := w.leader
 	c := w.cfg[L.cfg]
 	n := w.followersIn(L.cfg, skip)
-	return n - c.q, fmt.Sprintf("rule 1: leader %d keeps %d voters of its %d-voter config, quorum %d", L.id, n, len(c.voters), c.q)
+	return n - c.q, fmt.Sprintf("rule 1: leader %s (id %d) keeps %d voters of its %d-voter config, quorum %d", L.name, L.id, n, len(c.voters), c.q)
 }
 
 // rule2 is the slack of host h joining the leader with config ci.
@@ -94,10 +94,10 @@ func (w *world) rule2(h *simHost, ci int) (int, string) {
 	}
 	L := w.leader
 	if !c.voters[L.id] {
-		return -c.q, fmt.Sprintf("rule 2: %s (id %d) cannot follow leader %d: id %d is not a voter of its config", h.name, h.id, L.id, L.id)
+		return -c.q, fmt.Sprintf("rule 2: %s (id %d) cannot follow leader %s: id %d is not a voter of its config", h.name, h.id, L.name, L.id)
 	}
 	n := w.followersIn(ci, h)
-	return n - c.q, fmt.Sprintf("rule 2: %s (id %d) rejoins with %d other voters of the %d-voter config following leader %d, quorum %d", h.name, h.id, n, len(c.voters), L.id, c.q)
+	return n - c.q, fmt.Sprintf("rule 2: %s (id %d) rejoins with %d other live voters of the %d-voter config following leader %s (id %d), quorum %d", h.name, h.id, n, len(c.voters), L.name, L.id, c.q)
 }
 
 // elect applies rule 3 after the leader went away: hosts running C elect once
@@ -126,7 +126,7 @@ func (w *world) elect() (int, string) {
 		if slack >= 0 && (winner == nil || cand.id > winner.id) {
 			winner = cand
 			best = slack
-			bestRule = fmt.Sprintf("rule 3: %d live voters of the %d-voter config elect a leader (%d wins), quorum %d", takers, len(c.voters), cand.id, c.q)
+			bestRule = fmt.Sprintf("rule 3: %d live voters of the %d-voter config elect a leader (%s, id %d, wins), quorum %d", takers, len(c.voters), cand.name, cand.id, c.q)
 		} else if winner == nil && slack > best {
 			best = slack
 			bestRule = fmt.Sprintf("rule 3: only %d live voters of the %d-voter config, quorum %d: no leader", takers, len(c.voters), c.q)
@@ -153,11 +153,12 @@ func (w *world) apply(s simStep) stepResult {
 	}
 	switch s.action {
 	case Restart, Stop:
+		wasLive := h.live
 		h.live = false
 		h.following = false
 		if w.leader == h {
 			note(w.elect())
-		} else if w.leader != nil {
+		} else if w.leader != nil && wasLive {
 			m, rule := w.rule1(nil)
 			note(m, rule)
 			if m < 0 {
