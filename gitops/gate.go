@@ -1,12 +1,10 @@
 package gitops
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"os"
 	"path/filepath"
-	"sort"
 	"strings"
 	"time"
 
@@ -311,20 +309,8 @@ func sameEnsemble(a, b *render.Manifest) bool {
 // compared with want, in path order.
 func compareFiles(want, got map[string][]byte) []FileChange {
 	var out []FileChange
-	for p, w := range want {
-		g, ok := got[p]
-		switch {
-		case !ok:
-			out = append(out, FileChange{p, "missing"})
-		case !bytes.Equal(g, w):
-			out = append(out, FileChange{p, "changed"})
-		}
+	for _, d := range render.CompareFiles(want, got) {
+		out = append(out, FileChange{d.Path, d.Status})
 	}
-	for p := range got {
-		if _, ok := want[p]; !ok {
-			out = append(out, FileChange{p, "extra"})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
 }

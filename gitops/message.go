@@ -3,7 +3,6 @@ package gitops
 import (
 	"bytes"
 	"fmt"
-	"sort"
 	"strings"
 
 	"github.com/zkstage/zkstage/compiler"
@@ -33,22 +32,11 @@ type FileChange struct {
 
 // diffFiles compares two rendered folders (path -> bytes), in path order.
 func diffFiles(old, new map[string][]byte) []FileChange {
+	status := map[string]string{"missing": "added", "changed": "modified", "extra": "deleted"}
 	var out []FileChange
-	for p, d := range new {
-		o, ok := old[p]
-		switch {
-		case !ok:
-			out = append(out, FileChange{p, "added"})
-		case !bytes.Equal(o, d):
-			out = append(out, FileChange{p, "modified"})
-		}
+	for _, d := range render.CompareFiles(new, old) {
+		out = append(out, FileChange{d.Path, status[d.Status]})
 	}
-	for p := range old {
-		if _, ok := new[p]; !ok {
-			out = append(out, FileChange{p, "deleted"})
-		}
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
 	return out
 }
 

@@ -103,30 +103,39 @@ type Diff struct {
 	Status string `json:"status"` // missing | changed | extra
 }
 
+// CompareFiles lists the paths whose bytes differ between want and got:
+// "missing" (only in want), "changed", "extra" (only in got), in path order.
+func CompareFiles(want, got map[string][]byte) []Diff {
+	var out []Diff
+	for p, w := range want {
+		g, ok := got[p]
+		switch {
+		case !ok:
+			out = append(out, Diff{p, "missing"})
+		case !bytes.Equal(g, w):
+			out = append(out, Diff{p, "changed"})
+		}
+	}
+	for p := range got {
+		if _, ok := want[p]; !ok {
+			out = append(out, Diff{p, "extra"})
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Path < out[j].Path })
+	return out
+}
+
 // Check compares the tree with what is under out and returns the files that
 // differ (drift), in path order.
 // With all set, stage folders under out that the plan no longer has are
 // reported as extra too.
 func Check(out string, t Tree, all bool) ([]Diff, error) {
-	var diffs []Diff
 	want := map[string][]byte{}
+	got := map[string][]byte{}
 	for dir, files := range t {
 		for _, f := range files {
 			want[filepath.ToSlash(filepath.Join(dir, f.Path))] = f.Data
 		}
-	}
-	for p, data := range want {
-		got, err := os.ReadFile(filepath.Join(out, filepath.FromSlash(p)))
-		switch {
-		case os.IsNotExist(err):
-			diffs = append(diffs, Diff{p, "missing"})
-		case err != nil:
-			return nil, err
-		case !bytes.Equal(got, data):
-			diffs = append(diffs, Diff{p, "changed"})
-		}
-	}
-	for dir := range t {
 		root := filepath.Join(out, dir)
 		err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 			if err != nil {
@@ -138,16 +147,19 @@ func Check(out string, t Tree, all bool) ([]Diff, error) {
 			if d.IsDir() {
 				return nil
 			}
-			rel, _ := filepath.Rel(out, path)
-			if _, ok := want[filepath.ToSlash(rel)]; !ok {
-				diffs = append(diffs, Diff{filepath.ToSlash(rel), "extra"})
+			data, err := os.ReadFile(path)
+			if err != nil {
+				return err
 			}
+			rel, _ := filepath.Rel(out, path)
+			got[filepath.ToSlash(rel)] = data
 			return nil
 		})
 		if err != nil {
 			return nil, err
 		}
 	}
+	diffs := CompareFiles(want, got)
 	if all {
 		entries, err := os.ReadDir(out)
 		if err != nil && !os.IsNotExist(err) {
