@@ -2,7 +2,6 @@ package verify_test
 
 import (
 	"context"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -148,9 +147,8 @@ func TestLiveVerify(t *testing.T) {
 	})
 
 	t.Run("garbage listener and silent listener", func(t *testing.T) {
-		garbage := listen(t, "127.0.22.1:2181", "HTTP/1.1 400 Bad Request\r\n\r\n")
-		silent := listen(t, "127.0.22.2:2181", "")
-		_, _ = garbage, silent
+		verify.FakeServer(t, "127.0.22.1:2181", func(string) string { return "HTTP/1.1 400 Bad Request\r\n\r\n" })
+		verify.FakeServer(t, "127.0.22.2:2181", nil) // accepts, never answers
 		e := stage0
 		e.Hosts = append([]labtest.Host{}, stage0.Hosts...)
 		e.Hosts[0].Address = "127.0.22.1"
@@ -227,32 +225,4 @@ func TestLiveVerify(t *testing.T) {
 			t.Fatalf("wait: ok=%v after %d failing rounds\n%s", r.OK(), rounds, text(r))
 		}
 	})
-}
-
-func listen(t *testing.T, addr, answer string) net.Listener {
-	t.Helper()
-	ln, err := net.Listen("tcp", addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		for {
-			c, err := ln.Accept()
-			if err != nil {
-				return
-			}
-			go func(c net.Conn) {
-				defer c.Close()
-				buf := make([]byte, 4)
-				_, _ = c.Read(buf)
-				if answer == "" {
-					time.Sleep(3 * time.Second)
-					return
-				}
-				_, _ = c.Write([]byte(answer))
-			}(c)
-		}
-	}()
-	return ln
 }
