@@ -10,6 +10,7 @@ import (
 	"github.com/zkstage/zkstage/lab"
 	"github.com/zkstage/zkstage/lab/labtest"
 	"github.com/zkstage/zkstage/render"
+	"github.com/zkstage/zkstage/rollout"
 	"github.com/zkstage/zkstage/schema"
 	"github.com/zkstage/zkstage/verify"
 )
@@ -102,95 +103,26 @@ func TestLiveGateFollowsTheRollout(t *testing.T) {
 
 func labFiles(t *testing.T, c *schema.Cluster, p *compiler.Plan, k int) []lab.File {
 	t.Helper()
-	files, err := render.StageFiles(c, p, k)
+	files, err := rollout.LabFiles(c, p, k)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out []lab.File
-	for _, f := range files {
-		out = append(out, lab.File{Path: f.Path, Data: f.Data})
-	}
-	return out
+	return files
 }
 
-// roll performs stage k's steps on the lab the way the runbook says: one
-// at a time, each host serving again before the next, ordered by the
-// stage's leader rule around the leader found live.
+// roll rolls stage k on the lab with the rollout runner, the way the
+// runbook says (zkstage roll): gated steps, the live leader last or first.
 func roll(t *testing.T, l *lab.Lab, c *schema.Cluster, p *compiler.Plan, k int) {
 	t.Helper()
-	ctx := t.Context()
-	st := &p.Stages[k]
-	files := labFiles(t, c, p, k)
-	leader := liveLeader(ctx, p.Stages[k-1])
-	steps := orderSteps(st, leader)
-	start := time.Now()
-	for _, s := range steps {
-		var err error
-		switch s.Action {
-		case compiler.Restart:
-			_, err = l.Restart(ctx, files, k, s.Host)
-		case compiler.Start:
-			_, err = l.Start(ctx, files, k, s.Host)
-		case compiler.Stop:
-			_, err = l.Stop(ctx, s.Host)
-		}
-		if err != nil {
-			t.Fatalf("stage %02d: %s %s: %v", k, s.Action, s.Host, err)
-		}
-		if s.Action != compiler.Stop {
-			waitServing(t, st, s.Host)
-		}
+	res, err := rollout.Run(t.Context(), rollout.Options{
+		From: render.NewManifest(c, p, k-1), To: render.NewManifest(c, p, k),
+		Exec: rollout.LabExec(l, c, p),
+	})
+	if err != nil {
+		t.Fatalf("stage %02d: %v", k, err)
 	}
-	t.Logf("stage %02d rolled in %s: %d steps, leader before was %s", k, time.Since(start).Round(100*time.Millisecond), len(steps), leader)
-}
-
-func member(st compiler.Stage, host string) compiler.Member {
-	for _, m := range st.Members {
-		if m.Host == host {
-			return m
-		}
+	if !res.OK {
+		t.Fatalf("stage %02d did not roll: %s", k, res.Message)
 	}
-	return compiler.Member{}
-}
-
-func liveLeader(ctx context.Context, st compiler.Stage) string {
-	for _, h := range st.Live {
-		m := member(st, h)
-		if verify.ProbeHost(ctx, m.Address, m.ClientPort, 2*time.Second).Mode() == "leader" {
-			return h
-		}
-	}
-	return ""
-}
-
-// orderSteps applies the leader rule: the live leader's step moves last,
-// or first when the rule says so and its id changes.
-func orderSteps(st *compiler.Stage, leader string) []compiler.Step {
-	var first, rest, last []compiler.Step
-	for _, s := range st.Steps {
-		switch {
-		case s.Host != leader || st.LeaderRule == compiler.LeaderNone:
-			rest = append(rest, s)
-		case st.LeaderRule == compiler.LeaderFirst && s.FromID != nil:
-			first = append(first, s)
-		default:
-			last = append(last, s)
-		}
-	}
-	return append(append(first, rest...), last...)
-}
-
-func waitServing(t *testing.T, st *compiler.Stage, host string) {
-	t.Helper()
-	m := member(*st, host)
-	deadline := time.Now().Add(60 * time.Second)
-	var mode string
-	for time.Now().Before(deadline) {
-		p := verify.ProbeHost(t.Context(), m.Address, m.ClientPort, time.Second)
-		if mode = p.Mode(); mode == "leader" || mode == "follower" || mode == "observer" {
-			return
-		}
-		time.Sleep(200 * time.Millisecond)
-	}
-	t.Fatalf("%s (%s) not serving 60s after its step (mode %q)", host, m.Address, mode)
+	t.Logf("stage %02d rolled in %s: %d steps, leader after %s", k, res.Duration.Round(100*time.Millisecond), len(res.Steps), res.Leader)
 }
