@@ -2,9 +2,11 @@ package lab_test
 
 import (
 	"context"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"syscall"
@@ -210,5 +212,52 @@ func TestLabStartFailureShowsLog(t *testing.T) {
 	_, err := l.Start(context.Background(), one.Files(), 0, "b1")
 	if err == nil || !strings.Contains(err.Error(), "exited during start-up") || !strings.Contains(err.Error(), `For input string: "zero"`) {
 		t.Fatalf("got %v", err)
+	}
+}
+
+// A JVM started with DieWithParent must outlive the goroutine and the OS
+// thread that asked for it: Linux sends Pdeathsig when the forking thread
+// exits, and a goroutine that returns with its thread locked ends that
+// thread. Before the lab forked on a thread of its own, this killed a
+// server in the middle of its start-up (CI, gitops live test).
+var errMainThread = errors.New("ran on the main thread")
+
+func TestLabServerOutlivesTheStartingThread(t *testing.T) {
+	l := labtest.NewLab(t, nil)
+	one := labtest.Ensemble{Name: "one", Hosts: []labtest.Host{{Name: "c1", Address: "127.0.13.1", ID: 1, DC: "dc1"}}}
+	type result struct {
+		st  lab.HostStatus
+		err error
+	}
+	done, release := make(chan result), make(chan struct{})
+	defer close(release)
+	var r result
+	for tries := 0; ; tries++ {
+		go func() {
+			runtime.LockOSThread()
+			if syscall.Gettid() == os.Getpid() {
+				// The runtime never ends the main thread: hold it until
+				// the test ends, so the next try runs on another one.
+				done <- result{err: errMainThread}
+				<-release
+				runtime.UnlockOSThread()
+				return
+			}
+			// Returns still locked: the runtime ends this thread.
+			st, err := l.Start(context.Background(), one.Files(), 0, "c1")
+			done <- result{st, err}
+		}()
+		if r = <-done; r.err != errMainThread || tries == 100 {
+			break
+		}
+	}
+	if r.err != nil {
+		t.Fatal(r.err)
+	}
+	// Give the runtime time to end the thread and the kernel to deliver a
+	// Pdeathsig if one were due.
+	time.Sleep(time.Second)
+	if !alive(r.st.Pid) {
+		t.Fatalf("c1 (pid %d) died after the thread that started it ended", r.st.Pid)
 	}
 }

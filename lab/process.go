@@ -7,8 +7,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 )
@@ -36,11 +38,13 @@ func (l *Lab) spawn(cfgPath, logPath, logDir string) (int, error) {
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Dir = filepath.Dir(cfgPath)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	start := cmd.Start
 	if l.opts.DieWithParent {
 		// Tests: the JVM dies with the test binary even if cleanup never runs.
 		cmd.SysProcAttr.Pdeathsig = syscall.SIGKILL
+		start = func() error { return onForkThread(cmd.Start) }
 	}
-	if err := cmd.Start(); err != nil {
+	if err := start(); err != nil {
 		return 0, fmt.Errorf("start %s: %w", l.rt.Java, err)
 	}
 	pid := cmd.Process.Pid
@@ -48,6 +52,35 @@ func (l *Lab) spawn(cfgPath, logPath, logDir string) (int, error) {
 	// while this process lives on (tests, the rollout runner).
 	go func() { _ = cmd.Wait() }()
 	return pid, nil
+}
+
+// Linux sends Pdeathsig when the thread that forked the child exits, not
+// when the process does. The Go runtime ends a thread when a goroutine that
+// locked it returns still locked, and a dependency does lock threads
+// (filepath-securejoin, under go-git): a JVM forked from such a thread was
+// SIGKILLed in the middle of its start-up, with nothing in its log (CI, in
+// the gitops live test). So every fork with Pdeathsig runs on one goroutine
+// that locks its thread and never returns: that thread lives as long as the
+// process.
+var (
+	forkOnce sync.Once
+	forkReqs chan func()
+)
+
+// onForkThread runs start on the fork thread and returns its error.
+func onForkThread(start func() error) error {
+	forkOnce.Do(func() {
+		forkReqs = make(chan func())
+		go func() {
+			runtime.LockOSThread() // never unlocked: the thread must not exit
+			for f := range forkReqs {
+				f()
+			}
+		}()
+	})
+	done := make(chan error, 1)
+	forkReqs <- func() { done <- start() }
+	return <-done
 }
 
 // ours reports whether pid is alive and is the ZooKeeper JVM this lab started
