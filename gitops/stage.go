@@ -34,6 +34,8 @@ type StageOptions struct {
 	Author *Signature
 	// Push, when set, is the remote every stage branch is pushed to.
 	Push string
+	// PushAuth is the token for an http(s) remote; nil: none.
+	PushAuth *PushAuth
 	// Now is the commit time source (default time.Now).
 	Now func() time.Time
 }
@@ -253,7 +255,7 @@ func Stage(ctx context.Context, c *schema.Cluster, p *compiler.Plan, opts StageO
 		for _, b := range res.Branches {
 			names = append(names, b.Name)
 		}
-		if err := rp.push(ctx, opts.Push, names); err != nil {
+		if err := rp.push(ctx, opts.Push, names, opts.PushAuth); err != nil {
 			return res, err
 		}
 		res.Pushed, res.Remote = names, opts.Push

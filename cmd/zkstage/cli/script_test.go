@@ -9,6 +9,8 @@ import (
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/zkstage/zkstage/gitops/gitopstest"
 )
 
 func TestMain(m *testing.M) {
@@ -31,7 +33,7 @@ func TestScripts(t *testing.T) {
 			return nil
 		},
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",
-		Cmds:          map[string]func(ts *testscript.TestScript, neg bool, args []string){"exits": exits},
+		Cmds:          map[string]func(ts *testscript.TestScript, neg bool, args []string){"exits": exits, "githttp": githttp},
 	})
 }
 
@@ -56,4 +58,19 @@ func exits(ts *testscript.TestScript, neg bool, args []string) {
 	if code != want {
 		ts.Fatalf("%s exited %d, want %d", args[1], code, want)
 	}
+}
+
+// githttp ROOT USER TOKEN serves the bare repositories under ROOT over smart
+// HTTP, for clients that authenticate as USER with TOKEN, until the script
+// ends; $GITURL is the server's address.
+func githttp(ts *testscript.TestScript, neg bool, args []string) {
+	if neg || len(args) != 3 {
+		ts.Fatalf("usage: githttp ROOT USER TOKEN")
+	}
+	srv, err := gitopstest.HTTPRemote(ts.MkAbs(args[0]), args[1], args[2])
+	if err != nil {
+		ts.Fatalf("githttp: %v", err)
+	}
+	ts.Defer(srv.Close)
+	ts.Setenv("GITURL", srv.URL)
 }

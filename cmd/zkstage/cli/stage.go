@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"os"
 
 	"github.com/spf13/pflag"
 
@@ -28,7 +29,10 @@ touches the base branch, the worktree or HEAD; a branch that already holds
 exactly the commit to write is kept, one that differs is moved to the new
 commit (the old commit is reported), nothing is deleted. Author: --author,
 else git config user.name/user.email (repository, then global), else
-"zkstage <zkstage@localhost>". --push force-pushes the stage branches only.`,
+"zkstage <zkstage@localhost>". --push force-pushes the stage branches only:
+https remotes authenticate with the token in $ZKSTAGE_GIT_TOKEN (user name
+$ZKSTAGE_GIT_USER, default x-access-token; in GitHub Actions the job's
+GITHUB_TOKEN), ssh remotes with the ssh agent.`,
 		Flags: func(fs *pflag.FlagSet) {
 			repo = fs.String("repo", "", "repository (default: the one holding DIR)")
 			base = fs.String("base", "", "base branch (default: the branch HEAD is on)")
@@ -46,6 +50,11 @@ else git config user.name/user.email (repository, then global), else
 				return err
 			}
 			opts := gitops.StageOptions{Repo: *repo, Dir: dir, Base: *base, BranchPrefix: *prefix, Push: *push}
+			if tok := os.Getenv(EnvGitToken); tok != "" {
+				// From the environment, never a flag: argv is visible to
+				// every user of the machine and lands in shell history.
+				opts.PushAuth = &gitops.PushAuth{User: os.Getenv(EnvGitUser), Token: tok}
+			}
 			if *author != "" {
 				a, err := gitops.ParseAuthor(*author)
 				if err != nil {
@@ -82,5 +91,14 @@ func gitopsErr(err error) error {
 	if errors.As(err, &ie) {
 		return usageErr("%s", ie.Msg)
 	}
+	if errors.Is(err, gitops.ErrPushAuth) {
+		return usageErr("%v\nhttps remotes: set %s to a token allowed to push (and %s if the host wants a user name); ssh remotes use the ssh agent", err, EnvGitToken, EnvGitUser)
+	}
 	return usageErr("%s", fmt.Sprint(err))
 }
+
+// The push credential for http(s) remotes.
+const (
+	EnvGitToken = "ZKSTAGE_GIT_TOKEN"
+	EnvGitUser  = "ZKSTAGE_GIT_USER"
+)
