@@ -385,7 +385,7 @@ func (b *builder) settings() Settings {
 				b.warn(e.File, e.Line, k, "not carried over: zkstage renders %s=false (static membership)", k)
 			}
 		default:
-			if render.ReservedKey(k) {
+			if schema.ReservedKey(k) {
 				b.warn(e.File, e.Line, k, "not carried over: zkstage renders %s itself", k)
 				continue
 			}

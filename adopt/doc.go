@@ -8,7 +8,7 @@
 // membership or settings is reported with its file and line, and the import
 // fails. The library never prints; callers print Result.Warnings.
 //
-// Keys zkstage renders itself (render.ReservedKey) are not copied into
+// Keys zkstage renders itself (schema.ReservedKey) are not copied into
 // settings.extra: tickTime, initLimit, syncLimit, dataDir, dataLogDir and
 // admin.enableServer/admin.serverPort map to their settings fields;
 // server.N lines become hosts; clientPort becomes the ports; peerType

@@ -17,20 +17,6 @@ import (
 // only srvr by default).
 var Whitelist = []string{"conf", "mntr", "ruok", "srvr"}
 
-// reserved are zoo.cfg keys zkstage writes itself; settings.extra may not
-// override them because the plan's safety depends on them.
-var reserved = map[string]bool{
-	"tickTime": true, "initLimit": true, "syncLimit": true, "dataDir": true, "dataLogDir": true,
-	"clientPort": true, "clientPortAddress": true, "peerType": true, "dynamicConfigFile": true,
-	"reconfigEnabled": true, "standaloneEnabled": true, "4lw.commands.whitelist": true,
-	"admin.enableServer": true, "admin.serverPort": true,
-}
-
-// ReservedKey reports whether zkstage renders key itself.
-func ReservedKey(key string) bool {
-	return reserved[key] || strings.HasPrefix(key, "server.") || strings.HasPrefix(key, "group.") || strings.HasPrefix(key, "weight.")
-}
-
 // ZooCfg renders the zoo.cfg of one host for a stage's configuration.
 func ZooCfg(c *schema.Cluster, plan *compiler.Plan, st *compiler.Stage, self compiler.Member) []byte {
 	var b strings.Builder

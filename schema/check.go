@@ -3,6 +3,8 @@ package schema
 import (
 	"fmt"
 	"sort"
+	"strconv"
+	"strings"
 
 	"cuelang.org/go/cue"
 	cueerrors "cuelang.org/go/cue/errors"
@@ -45,6 +47,7 @@ func check(c *Cluster, user cue.Value, file string) (cueerrors.Error, []Warning)
 	if len(c.Hosts) == 0 {
 		fail([]string{"hosts"}, "no hosts declared")
 	}
+	checkExtra(c.Settings.Extra, fail)
 	maxID := MaxMyID(c.Version, c.Settings.Extra)
 	byID := map[int]string{}
 	type addrPort struct {
@@ -133,15 +136,28 @@ func check(c *Cluster, user cue.Value, file string) (cueerrors.Error, []Warning)
 	return nil, warns
 }
 
+// FormatPath writes a field path as CUE would: hosts.zk1.myid, with labels
+// that hold a dot quoted.
+func FormatPath(path []string) string { return joinPath(path) }
+
 func joinPath(path []string) string {
 	s := ""
 	for i, p := range path {
 		if i > 0 {
 			s += "."
 		}
-		s += p
+		s += label(p)
 	}
 	return s
+}
+
+// label quotes a path element that holds a dot, as CUE would write it
+// (settings.extra."zookeeper.snapCount"), so the path reads unambiguously.
+func label(p string) string {
+	if strings.ContainsAny(p, ". \"") {
+		return strconv.Quote(p)
+	}
+	return p
 }
 
 // SortedHosts returns the host names in lexical order.

@@ -260,7 +260,7 @@ var _ cueerrors.Error = (*pathError)(nil)
 
 func (e *pathError) Position() token.Pos          { return e.pos }
 func (e *pathError) InputPositions() []token.Pos  { return nil }
-func (e *pathError) Error() string                { return strings.Join(e.path, ".") + ": " + e.msg }
+func (e *pathError) Error() string                { return joinPath(e.path) + ": " + e.msg }
 func (e *pathError) Path() []string               { return e.path }
 func (e *pathError) Msg() (string, []interface{}) { return "%s", []interface{}{e.msg} }
 

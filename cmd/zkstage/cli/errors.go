@@ -6,6 +6,8 @@ import (
 	"strings"
 
 	cueerrors "cuelang.org/go/cue/errors"
+
+	"github.com/zkstage/zkstage/schema"
 )
 
 // printError prints every error of a CUE error list on one line each, as
@@ -30,7 +32,7 @@ func formatError(e cueerrors.Error) string {
 		b.WriteString(": ")
 	}
 	if path := e.Path(); len(path) > 0 {
-		b.WriteString(strings.Join(path, "."))
+		b.WriteString(schema.FormatPath(path))
 		b.WriteString(": ")
 	}
 	b.WriteString(msg)

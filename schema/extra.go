@@ -1,0 +1,66 @@
+package schema
+
+import (
+	"fmt"
+	"regexp"
+	"strings"
+)
+
+// owned maps the zoo.cfg keys zkstage writes itself to where their value
+// comes from: settings.extra may not override them, because the plan's
+// safety depends on them (zoo.cfg is read as Java properties, where the last
+// of two equal keys wins, silently).
+var owned = map[string]string{
+	"tickTime":               "from settings.tickTime",
+	"initLimit":              "from settings.initLimit",
+	"syncLimit":              "from settings.syncLimit",
+	"dataDir":                "from settings.dataDir",
+	"dataLogDir":             "from settings.dataLogDir",
+	"clientPort":             "from ports.client (or a host's ports.client)",
+	"clientPortAddress":      "from settings.clientBind",
+	"peerType":               "from a host's role",
+	"dynamicConfigFile":      "(membership is static: the plan's stages change it)",
+	"reconfigEnabled":        "(false: the plan's stages change membership, not reconfig)",
+	"standaloneEnabled":      "(false: a one-server stage must not fall back to standalone mode)",
+	"4lw.commands.whitelist": "(conf, mntr, ruok, srvr: what the verifier needs)",
+	"admin.enableServer":     "from settings.adminServer.enabled",
+	"admin.serverPort":       "from settings.adminServer.port",
+}
+
+// ReservedKey reports whether zkstage renders key itself, or refuses it.
+func ReservedKey(key string) bool { return extraRefusal(key) != "" }
+
+// extraRefusal says why key may not be in settings.extra, or "".
+func extraRefusal(key string) string {
+	switch {
+	case owned[key] != "":
+		return fmt.Sprintf("zkstage writes %s itself %s", key, owned[key])
+	case strings.HasPrefix(key, "server."):
+		return fmt.Sprintf("zkstage writes %s itself from hosts", key)
+	case strings.HasPrefix(key, "group."), strings.HasPrefix(key, "weight."):
+		return "hierarchical quorums (group.N, weight.N) are not supported: the planner counts majorities"
+	}
+	return ""
+}
+
+// extraKey is what a zoo.cfg key looks like; anything else (a space, "=",
+// ":" or a line break) would change how ZooKeeper splits the line.
+var extraKey = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
+
+// checkExtra reports the settings.extra entries that cannot be rendered as
+// one zoo.cfg line of their own.
+func checkExtra(extra map[string]string, fail func(path []string, format string, args ...interface{})) {
+	for _, k := range SortedKeys(extra) {
+		path := []string{"settings", "extra", k}
+		switch v := extra[k]; {
+		case !extraKey.MatchString(k):
+			fail(path, "%q is not a zoo.cfg key (letters, digits, '.', '_' and '-', starting with a letter or digit)", k)
+		case extraRefusal(k) != "":
+			fail(path, "%s", extraRefusal(k))
+		case strings.ContainsAny(v, "\r\n"):
+			fail(path, "the value spans lines; a zoo.cfg value is one line")
+		case strings.TrimSpace(v) != v:
+			fail(path, "the value has leading or trailing blanks, which ZooKeeper drops or keeps depending on the key")
+		}
+	}
+}
