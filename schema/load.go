@@ -68,9 +68,6 @@ func LoadBytes(file string, src []byte) (*Cluster, []Warning, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	if f.PackageName() != "" {
-		// A package clause is harmless; imports are not needed but allowed.
-	}
 	user := ctx.BuildFile(f)
 	if err := user.Err(); err != nil {
 		return nil, nil, err
