@@ -373,7 +373,7 @@ func (p *planner) growStages(add []Member) candidate {
 
 	base := fmt.Sprintf("grow-%d-to-%d", from, to)
 	if from == to {
-		base = fmt.Sprintf("add-%d-observers", len(add))
+		base = fmt.Sprintf("add-%d-%s", len(add), plural(len(add), "observer"))
 	}
 	r := Stage{Name: base + "-roll", Kind: KindGrowRoll, Members: b, Steps: toSteps(rs, rollOut, p.live), LeaderRule: LeaderLast, Added: add,
 		Why: []string{fmt.Sprintf("existing hosts onto the %d-member config one at a time, ascending id, leader last: a restarted host rejoins only if q(%d) = %d other voters follow the leader; min margin %d (reserve %d)",
@@ -442,7 +442,7 @@ func (p *planner) shrinkStages(rm []Member) candidate {
 	rollOut := rs.run(p.reserve)
 	base := fmt.Sprintf("shrink-%d-to-%d", from, to)
 	if from == to {
-		base = fmt.Sprintf("remove-%d-observers", len(rm))
+		base = fmt.Sprintf("remove-%d-%s", len(rm), plural(len(rm), "observer"))
 	}
 	stop := Stage{Name: base + "-stop", Kind: KindShrinkStop, Members: p.cur, Steps: toSteps(ss, stopOut, p.live), LeaderRule: LeaderLast, Removed: rm,
 		Why: []string{fmt.Sprintf("the leaving hosts stop (their files are removed) while the others keep the %d-member config; min margin %d", len(p.cur), stopOut.min)}}
@@ -506,4 +506,12 @@ func combine(first, second simOutcome) simOutcome {
 		out.firstFail, out.firstFailMargin = second.firstFail, second.firstFailMargin
 	}
 	return out
+}
+
+// plural gives "observer" for 1 and "observers" otherwise, for stage names.
+func plural(n int, word string) string {
+	if n == 1 {
+		return word
+	}
+	return word + "s"
 }

@@ -260,8 +260,8 @@ func TestShrinkObserversBootstrap(t *testing.T) {
 				{"o1", "b", "observer", -1, false}},
 			want: []string{
 				"00 current ids=1,2,3",
-				"01 add-1-observers-roll ids=1,2,3,4o steps=restart:h1:1,restart:h2:2,restart:h3:3",
-				"02 add-1-observers-start ids=1,2,3,4o steps=start:o1:4",
+				"01 add-1-observer-roll ids=1,2,3,4o steps=restart:h1:1,restart:h2:2,restart:h3:3",
+				"02 add-1-observer-start ids=1,2,3,4o steps=start:o1:4",
 			},
 		},
 		{
