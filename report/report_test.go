@@ -15,6 +15,19 @@ import (
 
 var update = flag.Bool("update", false, "rewrite the golden reports under testdata/")
 
+func compile(t *testing.T, dir string) *compiler.Plan {
+	t.Helper()
+	c, _, err := schema.Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := compiler.Compile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // TestGolden renders the text and markdown views of the example clusters'
 // plans and of a shrink (with an observer joining) and compares them with
 // testdata/<name>.txt and .md; go test ./report -update rewrites them.
@@ -25,14 +38,7 @@ func TestGolden(t *testing.T) {
 		{"shrink", "testdata/shrink"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			c, _, err := schema.Load(tc.dir)
-			if err != nil {
-				t.Fatal(err)
-			}
-			p, err := compiler.Compile(c)
-			if err != nil {
-				t.Fatal(err)
-			}
+			p := compile(t, tc.dir)
 			views := []struct {
 				ext    string
 				render func(*bytes.Buffer) error
@@ -65,14 +71,7 @@ func TestGolden(t *testing.T) {
 }
 
 func TestMermaidHighlightsTheCurrentStage(t *testing.T) {
-	c, _, err := schema.Load("../clusters/reference")
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := compiler.Compile(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := compile(t, "../clusters/reference")
 	if m := MermaidStages(p, -1); strings.Contains(m, "style") || strings.Count(m, " --> ") != len(p.Stages)-1 {
 		t.Errorf("no current stage: want an unstyled chain of %d stages:\n%s", len(p.Stages), m)
 	}
