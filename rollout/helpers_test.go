@@ -34,7 +34,12 @@ type fixture struct {
 
 func loadPlan(t testing.TB) (string, *schema.Cluster, *compiler.Plan) {
 	t.Helper()
-	dir, err := filepath.Abs(testDir)
+	return loadPlanAt(t, testDir)
+}
+
+func loadPlanAt(t testing.TB, rel string) (string, *schema.Cluster, *compiler.Plan) {
+	t.Helper()
+	dir, err := filepath.Abs(rel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -49,10 +54,17 @@ func loadPlan(t testing.TB) (string, *schema.Cluster, *compiler.Plan) {
 	return dir, c, p
 }
 
-// newFixture starts the lab at stage k and waits until it verifies.
+// newFixture starts the lab topology at stage k and waits until it verifies.
 func newFixture(t *testing.T, k int) *fixture {
 	t.Helper()
-	dir, c, p := loadPlan(t)
+	return newFixtureAt(t, testDir, k)
+}
+
+// newFixtureAt starts the cluster in rel at stage k and waits until it
+// verifies.
+func newFixtureAt(t *testing.T, rel string, k int) *fixture {
+	t.Helper()
+	dir, c, p := loadPlanAt(t, rel)
 	l := labtest.NewLab(t, nil)
 	f := &fixture{dir: dir, c: c, p: p, lab: l, state: l.State()}
 	files, err := LabFiles(c, p, k)
