@@ -397,7 +397,7 @@ func (p *planner) shrink() error {
 	for len(leaving) > 0 {
 		k, chosen, refused := largest(len(leaving), func(k int) candidate { return p.shrinkStages(leaving[:k]) })
 		if k == 0 {
-			return p.refuse("removing %s (id %d): %s; %s", leaving[0].Host, leaving[0].ID, refused.reason, p.suggest(refused))
+			return p.refuse("%s", p.shrinkRefusal(leaving[0], refused))
 		}
 		if refused != nil {
 			chosen.stages[0].Why = append(chosen.stages[0].Why, fmt.Sprintf("removing %d at once refused: %s", k+1, refused.reason))
@@ -406,6 +406,33 @@ func (p *planner) shrink() error {
 		leaving = leaving[k:]
 	}
 	return nil
+}
+
+// shrinkRefusal explains why not even one more host can leave, with the
+// closed form behind it when a voter leaves: once the leaving hosts stop,
+// the leader of the n-voter config must keep q(n) while each of the m
+// remaining voters restarts, so a rolling shrink needs q(n) <= m - 1 - reserve.
+func (p *planner) shrinkRefusal(m Member, refused *candidate) string {
+	n := countVoters(p.cur)
+	if !m.Voter() || refused.margin() >= 0 {
+		return fmt.Sprintf("removing %s (id %d): %s; %s", m.Host, m.ID, refused.reason, p.suggest(refused))
+	}
+	var earlier []string
+	for _, st := range p.stages {
+		if st.Kind == KindShrinkRoll {
+			for _, r := range st.Removed {
+				earlier = append(earlier, r.Host)
+			}
+		}
+	}
+	after := ""
+	if len(earlier) > 0 {
+		after = fmt.Sprintf(", after earlier stages remove %s", strings.Join(earlier, ", "))
+	}
+	return fmt.Sprintf("removing %s (id %d) would take %d -> %d voters%s: %s; a rolling shrink n -> m needs q(n) <= m - 1 - reserve "+
+		"(once the leaving hosts stop, the old leader must keep a quorum while each remaining voter restarts), and %d <= %d is false; "+
+		"keep %d voters, or use dynamic reconfiguration (3.5.3+, method \"reconfig\", not yet supported), or accept an outage",
+		m.Host, m.ID, n, n-1, after, refused.reason, Quorum(n), n-2-p.reserve, n)
 }
 
 func (p *planner) shrinkStages(rm []Member) candidate {

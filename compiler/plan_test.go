@@ -286,3 +286,71 @@ func TestShrinkObserversBootstrap(t *testing.T) {
 		})
 	}
 }
+
+// TestShrinkClosedForm: a rolling shrink n -> m (stop the leaving voters,
+// then roll the rest) needs q(n) <= m - 1 - reserve. Each shrink stage the
+// planner picks is the largest that fits, and when not even one more voter
+// can leave the refusal states the inequality.
+func TestShrinkClosedForm(t *testing.T) {
+	for n := 3; n <= 9; n++ {
+		for r := 1; r < n; r++ {
+			for reserve := 0; reserve <= 1; reserve++ {
+				var hosts []hostSpec
+				for id := 1; id <= n; id++ {
+					hosts = append(hosts, hostSpec{fmt.Sprintf("h%d", id), "a", "", id, id <= r})
+				}
+				c := buildSpec(t, "3.8.0", map[string]string{"a": "preferred"}, hosts, fmt.Sprintf("reserve: %d", reserve))
+				p, err := Compile(c)
+				// Simulate the closed form: remove as many as fit, repeatedly.
+				cur, left, want := n, r, []string{}
+				refusal := ""
+				for left > 0 {
+					k := 0
+					for j := left; j >= 1; j-- {
+						if Quorum(cur) <= cur-j-1-reserve {
+							k = j
+							break
+						}
+					}
+					if k == 0 {
+						if slack := cur - 2 - Quorum(cur); slack >= 0 {
+							// Only the reserve is in the way: say how low it must go.
+							refusal = fmt.Sprintf("set policy.reserve to %d or less", slack)
+						} else {
+							refusal = fmt.Sprintf("would take %d -> %d voters|and %d <= %d is false", cur, cur-1, Quorum(cur), cur-2-reserve)
+						}
+						break
+					}
+					want = append(want, fmt.Sprintf("shrink-%d-to-%d", cur, cur-k))
+					cur, left = cur-k, left-k
+				}
+				name := fmt.Sprintf("%d->%d reserve %d", n, n-r, reserve)
+				if refusal != "" {
+					if err == nil {
+						t.Errorf("%s: planned %v, closed form refuses (%s)", name, summary(p), refusal)
+					} else {
+						for _, part := range strings.Split(refusal, "|") {
+							if !strings.Contains(err.Error(), part) {
+								t.Errorf("%s: refusal %q does not say %q", name, err, part)
+							}
+						}
+					}
+					continue
+				}
+				if err != nil {
+					t.Errorf("%s: refused (%v), closed form plans %v", name, err, want)
+					continue
+				}
+				var got []string
+				for _, st := range p.Stages {
+					if st.Kind == KindShrinkRoll {
+						got = append(got, strings.TrimSuffix(st.Name, "-roll"))
+					}
+				}
+				if strings.Join(got, " ") != strings.Join(want, " ") {
+					t.Errorf("%s: shrink stages %v, closed form %v", name, got, want)
+				}
+			}
+		}
+	}
+}
