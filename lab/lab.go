@@ -295,8 +295,11 @@ func (l *Lab) waitListening(ctx context.Context, host string, rec *record) error
 	defer cancel()
 	for {
 		if !ours(rec.Pid, l.cfgPath(host)) {
-			time.Sleep(100 * time.Millisecond) // let the log flush
-			return fmt.Errorf("%s: ZooKeeper exited during start-up; last lines of %s:\n%s", host, l.logPath(host), tail(l.logPath(host), 4))
+			how := howEnded(rec.Pid) // also lets the log flush
+			if how != "" {
+				how = " (" + how + ")"
+			}
+			return fmt.Errorf("%s: ZooKeeper (pid %d) exited during start-up%s; last lines of %s:\n%s", host, rec.Pid, how, l.logPath(host), tail(l.logPath(host), 4))
 		}
 		d := net.Dialer{Timeout: 200 * time.Millisecond}
 		if c, err := d.DialContext(ctx, "tcp", addr); err == nil {

@@ -210,7 +210,7 @@ func TestLabStartFailureShowsLog(t *testing.T) {
 	l := labtest.NewLab(t, map[string]map[string]string{"b1": {"initLimit": "zero"}})
 	one := labtest.Ensemble{Name: "one", Hosts: []labtest.Host{{Name: "b1", Address: "127.0.12.1", ID: 1, DC: "dc1"}, {Name: "b2", Address: "127.0.12.2", ID: 2, DC: "dc1"}}}
 	_, err := l.Start(context.Background(), one.Files(), 0, "b1")
-	if err == nil || !strings.Contains(err.Error(), "exited during start-up") || !strings.Contains(err.Error(), `For input string: "zero"`) {
+	if err == nil || !strings.Contains(err.Error(), "exited during start-up (exit status ") || !strings.Contains(err.Error(), `For input string: "zero"`) {
 		t.Fatalf("got %v", err)
 	}
 }

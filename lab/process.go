@@ -49,9 +49,36 @@ func (l *Lab) spawn(cfgPath, logPath, logDir string) (int, error) {
 	}
 	pid := cmd.Process.Pid
 	// Reap it when it exits, so a stopped server does not linger as a zombie
-	// while this process lives on (tests, the rollout runner).
-	go func() { _ = cmd.Wait() }()
+	// while this process lives on (tests, the rollout runner), and keep how
+	// it ended for the error about a server that died during start-up.
+	done := make(chan string, 1)
+	exits.Store(pid, done)
+	go func() {
+		_ = cmd.Wait()
+		done <- cmd.ProcessState.String() // "exit status 3", "signal: killed"
+	}()
 	return pid, nil
+}
+
+// exits maps the pid of every JVM this process started to a channel that
+// receives how it ended.
+var exits sync.Map
+
+// howEnded says how a JVM this process started ended ("signal: killed"),
+// waiting up to a moment for the reaper; "" when unknown (another process
+// started it, or it has not been reaped yet).
+func howEnded(pid int) string {
+	v, ok := exits.Load(pid)
+	if !ok {
+		return ""
+	}
+	select {
+	case s := <-v.(chan string):
+		exits.Delete(pid)
+		return s
+	case <-time.After(time.Second):
+		return ""
+	}
 }
 
 // Linux sends Pdeathsig when the thread that forked the child exits, not
