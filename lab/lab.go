@@ -294,8 +294,8 @@ func (l *Lab) waitListening(ctx context.Context, host string, rec *record) error
 	ctx, cancel := context.WithTimeout(ctx, l.opts.StartTimeout)
 	defer cancel()
 	for {
-		if !ours(rec.Pid, l.cfgPath(host)) {
-			how := howEnded(rec.Pid) // also lets the log flush
+		if dead, how := died(rec.Pid, l.cfgPath(host)); dead {
+			time.Sleep(100 * time.Millisecond) // let the log flush
 			if how != "" {
 				how = " (" + how + ")"
 			}

@@ -51,44 +51,50 @@ func (l *Lab) spawn(cfgPath, logPath, logDir string) (int, error) {
 	// Reap it when it exits, so a stopped server does not linger as a zombie
 	// while this process lives on (tests, the rollout runner), and keep how
 	// it ended for the error about a server that died during start-up.
-	done := make(chan string, 1)
-	exits.Store(pid, done)
+	ex := &exit{done: make(chan struct{})}
+	exits.Store(pid, ex)
 	go func() {
 		_ = cmd.Wait()
-		done <- cmd.ProcessState.String() // "exit status 3", "signal: killed"
+		ex.how = cmd.ProcessState.String() // "exit status 3", "signal: killed"
+		close(ex.done)
 	}()
 	return pid, nil
 }
 
-// exits maps the pid of every JVM this process started to a channel that
-// receives how it ended.
+// exit is how a JVM this process started ended, once done is closed.
+type exit struct {
+	done chan struct{}
+	how  string
+}
+
+// exits maps the pid of every JVM this process started to its *exit.
 var exits sync.Map
 
-// howEnded says how a JVM this process started ended ("signal: killed"),
-// waiting up to a moment for the reaper; "" when unknown (another process
-// started it, or it has not been reaped yet).
-func howEnded(pid int) string {
-	v, ok := exits.Load(pid)
-	if !ok {
-		return ""
+// died reports whether the JVM with pid has ended, and how when this
+// process started it. For its own children the reaper is the only reliable
+// witness: right after Start returns, the kernel may still be loading the
+// new program, and /proc/PID/cmdline reads empty (seen: for up to ~100µs
+// here, longer on a cold machine), so ours would call a healthy JVM dead.
+func died(pid int, cfgPath string) (bool, string) {
+	if v, ok := exits.Load(pid); ok {
+		ex := v.(*exit)
+		select {
+		case <-ex.done:
+			return true, ex.how
+		default:
+			return false, ""
+		}
 	}
-	select {
-	case s := <-v.(chan string):
-		exits.Delete(pid)
-		return s
-	case <-time.After(time.Second):
-		return ""
-	}
+	return !ours(pid, cfgPath), ""
 }
 
 // Linux sends Pdeathsig when the thread that forked the child exits, not
 // when the process does. The Go runtime ends a thread when a goroutine that
-// locked it returns still locked, and a dependency does lock threads
-// (filepath-securejoin, under go-git): a JVM forked from such a thread was
-// SIGKILLed in the middle of its start-up, with nothing in its log (CI, in
-// the gitops live test). So every fork with Pdeathsig runs on one goroutine
-// that locks its thread and never returns: that thread lives as long as the
-// process.
+// locked it returns still locked (a dependency under go-git,
+// filepath-securejoin, locks threads), and that SIGKILLs every JVM forked
+// from the thread (TestLabServerOutlivesTheStartingThread shows it). So
+// every fork with Pdeathsig runs on one goroutine that locks its thread and
+// never returns: that thread lives as long as the process.
 var (
 	forkOnce sync.Once
 	forkReqs chan func()
