@@ -8,8 +8,6 @@ import (
 	"os/exec"
 	"testing"
 	"time"
-
-	"github.com/zkstage/zkstage/verify"
 )
 
 // TestExpansionUnderLoad rolls the lab topology from stage 00 (five servers,
@@ -84,24 +82,5 @@ func TestExpansionUnderLoad(t *testing.T) {
 	if len(final.Live) != 11 {
 		t.Fatalf("final stage has %d live hosts, want 11", len(final.Live))
 	}
-	leaders := 0
-	for _, m := range final.Members {
-		p := verify.ProbeHost(ctx, m.Address, m.ClientPort, 2*time.Second)
-		if p.ConfErr != nil {
-			t.Errorf("%s: conf: %v", m.Host, p.ConfErr)
-			continue
-		}
-		if !sameMembership(final.Members, p.Conf.Members) || p.Conf.ServerID != m.ID {
-			t.Errorf("%s: conf shows id %d and %v, want id %d and the final membership", m.Host, p.Conf.ServerID, p.Conf.Members, m.ID)
-		}
-		if p.Mode() == "leader" {
-			leaders++
-			if dc := f.c.Hosts[m.Host].DC; dc != "dc1" {
-				t.Errorf("the leader %s is in %s, want dc1", m.Host, dc)
-			}
-		}
-	}
-	if leaders != 1 {
-		t.Errorf("%d leaders at the end, want 1", leaders)
-	}
+	f.finalMembership(t, "dc1")
 }

@@ -156,6 +156,35 @@ func zkstageBin(t *testing.T) string {
 	return binPath
 }
 
+// finalMembership checks that every member of the final stage answers conf
+// with its own id and exactly the final membership, and that one of them
+// leads, from dc.
+func (f *fixture) finalMembership(t *testing.T, dc string) {
+	t.Helper()
+	ctx := context.Background()
+	final := f.manifest(len(f.p.Stages) - 1)
+	leaders := 0
+	for _, m := range final.Members {
+		p := verify.ProbeHost(ctx, m.Address, m.ClientPort, 2*time.Second)
+		if p.ConfErr != nil {
+			t.Errorf("%s: conf: %v", m.Host, p.ConfErr)
+			continue
+		}
+		if !sameMembership(final.Members, p.Conf.Members) || p.Conf.ServerID != m.ID {
+			t.Errorf("%s: conf shows id %d and %v, want id %d and the final membership", m.Host, p.Conf.ServerID, p.Conf.Members, m.ID)
+		}
+		if p.Mode() == "leader" {
+			leaders++
+			if got := f.c.Hosts[m.Host].DC; got != dc {
+				t.Errorf("the leader %s is in %s, want %s", m.Host, got, dc)
+			}
+		}
+	}
+	if leaders != 1 {
+		t.Errorf("%d leaders at the end, want 1", leaders)
+	}
+}
+
 // labCommand is the documented --exec form for this fixture's lab.
 func (f *fixture) labCommand(t *testing.T) string {
 	return fmt.Sprintf(`%q lab "$ZKSTAGE_ACTION" "$ZKSTAGE_DIR" "$ZKSTAGE_HOST" --stage "$ZKSTAGE_STAGE" --state %q`, zkstageBin(t), f.state)
