@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/zkstage/zkstage/compiler"
+	"github.com/zkstage/zkstage/compiler/compilertest"
 	"github.com/zkstage/zkstage/render"
 	"github.com/zkstage/zkstage/schema"
 )
@@ -19,14 +20,7 @@ import (
 // members are compared by id, address, datacenter, role and ports.
 func TestRoundTripExampleClusters(t *testing.T) {
 	for _, dir := range []string{"../clusters/reference", "../clusters/lab", "testdata/rich"} {
-		c, _, err := schema.Load(dir)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := compiler.Compile(c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		c, p := compilertest.Plan(t, dir)
 		if len(p.Stages) < 2 && !strings.HasPrefix(dir, "testdata") {
 			t.Fatalf("%s: %d stages; the round trip wants a multi-stage plan", dir, len(p.Stages))
 		}

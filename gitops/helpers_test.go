@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/zkstage/zkstage/compiler"
+	"github.com/zkstage/zkstage/compiler/compilertest"
 	"github.com/zkstage/zkstage/render"
 	"github.com/zkstage/zkstage/schema"
 )
@@ -102,15 +103,7 @@ func (r *testRepo) clusterDir() string { return filepath.Join(r.dir, filepath.Fr
 // plan loads and compiles the spec in the worktree.
 func (r *testRepo) plan() (*schema.Cluster, *compiler.Plan) {
 	r.t.Helper()
-	c, _, err := schema.Load(r.clusterDir())
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	p, err := compiler.Compile(c)
-	if err != nil {
-		r.t.Fatal(err)
-	}
-	return c, p
+	return compilertest.Plan(r.t, r.clusterDir())
 }
 
 // stage runs Stage on the worktree's spec.

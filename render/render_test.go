@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/zkstage/zkstage/compiler"
+	"github.com/zkstage/zkstage/compiler/compilertest"
 	"github.com/zkstage/zkstage/schema"
 )
 
@@ -15,15 +16,7 @@ var update = flag.Bool("update", false, "rewrite the golden stages under cluster
 
 func plan(t testing.TB, dir string) (*schema.Cluster, *compiler.Plan) {
 	t.Helper()
-	c, _, err := schema.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := compiler.Compile(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, p
+	return compilertest.Plan(t, dir)
 }
 
 // TestGolden renders every stage of the example clusters and compares them

@@ -10,21 +10,14 @@ import (
 	"testing"
 
 	"github.com/zkstage/zkstage/compiler"
-	"github.com/zkstage/zkstage/schema"
+	"github.com/zkstage/zkstage/compiler/compilertest"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden reports under testdata/")
 
 func compile(t *testing.T, dir string) *compiler.Plan {
 	t.Helper()
-	c, _, err := schema.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := compiler.Compile(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	_, p := compilertest.Plan(t, dir)
 	return p
 }
 

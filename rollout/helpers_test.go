@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/zkstage/zkstage/compiler"
+	"github.com/zkstage/zkstage/compiler/compilertest"
 	"github.com/zkstage/zkstage/lab"
 	"github.com/zkstage/zkstage/lab/labtest"
 	"github.com/zkstage/zkstage/render"
@@ -43,14 +44,7 @@ func loadPlanAt(t testing.TB, rel string) (string, *schema.Cluster, *compiler.Pl
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, _, err := schema.Load(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := compiler.Compile(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p := compilertest.Plan(t, dir)
 	return dir, c, p
 }
 
