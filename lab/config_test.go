@@ -53,6 +53,7 @@ func TestMissingRuntime(t *testing.T) {
 	DebianJavaDir = t.TempDir()
 	t.Cleanup(func() { DebianJavaDir = old })
 	t.Setenv(EnvZooKeeperHome, "")
+	t.Setenv(EnvZooKeeperHomes, "")
 	_, err := New(Options{State: t.TempDir()})
 	if err == nil {
 		t.Fatal("no error without ZooKeeper")
@@ -63,7 +64,7 @@ func TestMissingRuntime(t *testing.T) {
 	}
 	t.Setenv("PATH", t.TempDir())
 	t.Setenv("JAVA_HOME", "")
-	_, err = FindRuntime("")
+	_, err = FindRuntime("", "", "")
 	if err == nil || !strings.HasPrefix(err.Error(), "java not found: install it with `apt-get install -y zookeeper`") {
 		t.Errorf("missing java: got %v", err)
 	}

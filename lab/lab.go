@@ -36,8 +36,14 @@ type Options struct {
 	// State is the directory holding every host's config, data, log and pid.
 	State string
 	// ZooKeeperHome is an upstream install; empty: $ZKSTAGE_ZOOKEEPER_HOME,
-	// then the Debian package.
+	// then Homes, then the Debian package.
 	ZooKeeperHome string
+	// Homes is a folder of upstream installs named by version; empty:
+	// $ZKSTAGE_ZOOKEEPER_HOMES.
+	Homes string
+	// Version is the ZooKeeper release the spec declares: the runtime must
+	// be of the same release line (major.minor). Empty takes any.
+	Version string
 	// TickTime overrides the rendered tickTime when > 0.
 	TickTime int
 	// Overrides are extra zoo.cfg settings per host, applied last (tests use
@@ -74,7 +80,7 @@ func New(opts Options) (*Lab, error) {
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 60 * time.Second
 	}
-	rt, err := FindRuntime(opts.ZooKeeperHome)
+	rt, err := FindRuntime(opts.ZooKeeperHome, opts.Homes, opts.Version)
 	if err != nil {
 		return nil, err
 	}

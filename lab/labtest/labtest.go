@@ -125,7 +125,7 @@ func Require(t testing.TB) {
 	if testing.Short() {
 		t.Skip("live test: skipped with -short")
 	}
-	if _, err := lab.FindRuntime(""); err != nil {
+	if _, err := lab.FindRuntime("", "", ""); err != nil {
 		if os.Getenv("CI") == "true" {
 			t.Fatalf("live test needs ZooKeeper: %v", err)
 		}

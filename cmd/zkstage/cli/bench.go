@@ -67,7 +67,7 @@ temporary folder, removed afterwards); they are stopped at the end.`,
 				defer os.RemoveAll(tmp)
 				st = tmp
 			}
-			if _, err := lab.FindRuntime(*zkHome); err != nil {
+			if _, err := lab.FindRuntime(*zkHome, "", ""); err != nil {
 				var me *lab.MissingError
 				if errors.As(err, &me) {
 					return usageErr("%v", err)

@@ -21,7 +21,7 @@ func TestLiveScripts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, rtErr := lab.FindRuntime("")
+	_, rtErr := lab.FindRuntime("", "", "")
 	if rtErr != nil && os.Getenv("CI") == "true" {
 		t.Fatalf("live scripts need ZooKeeper in CI: %v", rtErr)
 	}
