@@ -1,0 +1,99 @@
+package labtest
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"regexp"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/zkstage/zkstage/lab"
+)
+
+// Versions is the live test matrix: the releases operators run that this
+// machine can start. 3.4.6 and 3.5.10 come from upstream homes (a folder of
+// installs named by version, see Homes), 3.8.0 from Debian's package.
+var Versions = []string{"3.4.6", "3.5.10", "3.8.0"}
+
+// Homes is the folder of upstream ZooKeeper installs named by version:
+// $ZKSTAGE_ZOOKEEPER_HOMES, else the shared/zookeeper folder beside the
+// repository's checkout (where CI and the developers' machines keep the
+// 3.4.6 and 3.5.10 builds), else "".
+func Homes() string {
+	if h := os.Getenv(lab.EnvZooKeeperHomes); h != "" {
+		return h
+	}
+	_, file, _, ok := runtime.Caller(0)
+	if !ok {
+		return ""
+	}
+	// file is <repo>/lab/labtest/versions.go.
+	d := filepath.Join(filepath.Dir(file), "..", "..", "..", "shared", "zookeeper")
+	if st, err := os.Stat(d); err == nil && st.IsDir() {
+		abs, _ := filepath.Abs(d)
+		return abs
+	}
+	return ""
+}
+
+// RequireVersion skips the test when java or a ZooKeeper of the version's
+// release line is missing, saying which, except in CI (CI=true), where a
+// missing runtime is a failure: CI has every version of the matrix.
+func RequireVersion(t testing.TB, version string) *lab.Runtime {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("live test: skipped with -short")
+	}
+	rt, err := lab.FindRuntime("", Homes(), version)
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("live test needs ZooKeeper %s: %v", version, err)
+		}
+		t.Skipf("live test on ZooKeeper %s: %v", version, err)
+	}
+	return rt
+}
+
+// NewLabVersion is NewLab for a ZooKeeper of the given version.
+func NewLabVersion(t testing.TB, version string, overrides map[string]map[string]string) *lab.Lab {
+	t.Helper()
+	RequireVersion(t, version)
+	l, err := lab.New(lab.Options{State: t.TempDir(), TickTime: 200, Overrides: overrides,
+		Homes: Homes(), Version: version, DieWithParent: true, StopTimeout: 5 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if _, err := l.Down(context.Background()); err != nil {
+			t.Errorf("lab down: %v", err)
+		}
+	})
+	return l
+}
+
+var versionLine = regexp.MustCompile(`(?m)^version:\s*"[^"]*"`)
+
+// ClusterAtVersion copies the cluster directory src (its cluster.cue) into
+// a temporary directory with the spec's version set to version, so that one
+// test topology runs on every version of the matrix.
+func ClusterAtVersion(t testing.TB, src, version string) string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(src, "cluster.cue"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !versionLine.Match(b) {
+		t.Fatalf("%s/cluster.cue has no top-level version line to rewrite", src)
+	}
+	out := versionLine.ReplaceAll(b, []byte(`version: "`+version+`"`))
+	dir := filepath.Join(t.TempDir(), filepath.Base(src))
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cluster.cue"), out, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
