@@ -28,9 +28,9 @@ func canary(ctx context.Context, path string, via compiler.Member, members []com
 		c.Message = err.Error()
 		return c
 	}
-	defer w.close()
-	err = w.do(ctx, timeout, "create "+path, func() error {
-		_, err := w.conn.Create(path, value, zk.FlagEphemeral, zk.WorldACL(zk.PermAll))
+	defer w.Close()
+	err = w.Do(ctx, timeout, "create "+path, func() error {
+		_, err := w.Conn.Create(path, value, zk.FlagEphemeral, zk.WorldACL(zk.PermAll))
 		return err
 	})
 	if err != nil {
@@ -63,7 +63,7 @@ func canary(ctx context.Context, path string, via compiler.Member, members []com
 	}
 	wg.Wait()
 	c.Evidence = append(c.Evidence, results...)
-	derr := w.do(ctx, timeout, "delete "+path, func() error { return w.conn.Delete(path, -1) })
+	derr := w.Do(ctx, timeout, "delete "+path, func() error { return w.Conn.Delete(path, -1) })
 	switch {
 	case bad > 0:
 		c.Message = fmt.Sprintf("%d of %d members did not read the canary back", bad, len(members))
@@ -81,14 +81,14 @@ func readBack(ctx context.Context, addr, path string, timeout time.Duration) (st
 	if err != nil {
 		return "", err
 	}
-	defer s.close()
+	defer s.Close()
 	var data []byte
-	if err := s.do(ctx, timeout, "sync "+path, func() error { _, err := s.conn.Sync(path); return err }); err != nil {
+	if err := s.Do(ctx, timeout, "sync "+path, func() error { _, err := s.Conn.Sync(path); return err }); err != nil {
 		return "", err
 	}
-	err = s.do(ctx, timeout, "get "+path, func() error {
+	err = s.Do(ctx, timeout, "get "+path, func() error {
 		var err error
-		data, _, err = s.conn.Get(path)
+		data, _, err = s.Conn.Get(path)
 		return err
 	})
 	return string(data), err

@@ -5,6 +5,8 @@ import (
 	"net"
 	"strconv"
 	"strings"
+
+	"github.com/zkstage/zkstage/zoocfg"
 )
 
 // Conf is the parsed answer to `conf`.
@@ -18,23 +20,32 @@ type Conf struct {
 	Settings      map[string]string `json:"-"`
 }
 
-// ServerLine is one `server.N=host:quorum:election[:role][;[clientAddr:]clientPort]`.
-type ServerLine struct {
-	ID            int    `json:"id"`
-	Address       string `json:"address"`
-	QuorumPort    int    `json:"quorumPort"`
-	ElectionPort  int    `json:"electionPort"`
-	Role          string `json:"role"` // participant | observer
-	ClientAddress string `json:"clientAddress,omitempty"`
-	ClientPort    int    `json:"clientPort,omitempty"`
+// ServerLine is one server line as conf and /zookeeper/config print it,
+// parsed by zoocfg (the one server-line parser: it reads the bracketed IPv6
+// addresses render writes).
+type ServerLine = zoocfg.Server
+
+// ParseServerLine parses key "server.N" and its value.
+func ParseServerLine(key, value string) (ServerLine, error) { return zoocfg.ParseServerLine(key, value) }
+
+// sameAddress compares two addresses as ZooKeeper would resolve them: IP
+// literals by value (::1 and 0:0:0:0:0:0:0:1 are one address), names as
+// written, case aside.
+func sameAddress(a, b string) bool {
+	a, b = strings.Trim(a, "[]"), strings.Trim(b, "[]")
+	if ia, ib := net.ParseIP(a), net.ParseIP(b); ia != nil && ib != nil {
+		return ia.Equal(ib)
+	}
+	return strings.EqualFold(a, b)
 }
 
-func (s ServerLine) String() string {
-	out := fmt.Sprintf("server.%d=%s:%d:%d:%s", s.ID, s.Address, s.QuorumPort, s.ElectionPort, s.Role)
-	if s.ClientPort != 0 {
-		out += fmt.Sprintf(";%s:%d", s.ClientAddress, s.ClientPort)
+// wildcard: no client address, or one that binds every interface.
+func wildcard(a string) bool {
+	if a == "" {
+		return true
 	}
-	return out
+	ip := net.ParseIP(strings.Trim(a, "[]"))
+	return ip != nil && ip.IsUnspecified()
 }
 
 // ParseConf parses conf output (3.4: settings only; 3.5+: settings, then
@@ -106,54 +117,3 @@ func ParseDynamicConfig(data string) ([]ServerLine, string, error) {
 	return out, version, nil
 }
 
-// ParseServerLine parses key "server.N" and its value. (A small parser of its
-// own: the zoo.cfg parser of package zoocfg was not there when this was
-// written; the grammar is the one ZooKeeper's QuorumServer accepts.)
-func ParseServerLine(key, value string) (ServerLine, error) {
-	var s ServerLine
-	id, err := strconv.Atoi(strings.TrimPrefix(key, "server."))
-	if err != nil {
-		return s, fmt.Errorf("%s: bad server id", key)
-	}
-	s.ID = id
-	addrPart, clientPart, hasClient := strings.Cut(value, ";")
-	f := strings.Split(addrPart, ":")
-	if len(f) < 3 || len(f) > 4 {
-		return s, fmt.Errorf("%s=%s: want host:quorumPort:electionPort[:role]", key, value)
-	}
-	s.Address = f[0]
-	if s.QuorumPort, err = port(f[1]); err != nil {
-		return s, fmt.Errorf("%s: quorum port: %w", key, err)
-	}
-	if s.ElectionPort, err = port(f[2]); err != nil {
-		return s, fmt.Errorf("%s: election port: %w", key, err)
-	}
-	s.Role = "participant"
-	if len(f) == 4 {
-		switch f[3] {
-		case "participant", "observer":
-			s.Role = f[3]
-		default:
-			return s, fmt.Errorf("%s: unknown role %q", key, f[3])
-		}
-	}
-	if hasClient {
-		host, p, err := net.SplitHostPort(clientPart)
-		if err != nil { // only a port
-			host, p = "", clientPart
-		}
-		s.ClientAddress = host
-		if s.ClientPort, err = port(p); err != nil {
-			return s, fmt.Errorf("%s: client port: %w", key, err)
-		}
-	}
-	return s, nil
-}
-
-func port(s string) (int, error) {
-	n, err := strconv.Atoi(s)
-	if err != nil || n < 1 || n > 65535 {
-		return 0, fmt.Errorf("%q is not a port (1..65535)", s)
-	}
-	return n, nil
-}

@@ -97,15 +97,15 @@ func TestParseConf(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := []string{
-		"server.1=127.0.99.1:2555:3555:participant;127.0.99.1:2181",
-		"server.2=127.0.99.2:2555:3555:participant;127.0.99.2:2181",
-		"server.3=127.0.99.3:2555:3555:observer;127.0.99.3:2181",
+		"server.1=127.0.99.1:2555:3555;127.0.99.1:2181 participant",
+		"server.2=127.0.99.2:2555:3555;127.0.99.2:2181 participant",
+		"server.3=127.0.99.3:2555:3555:observer;127.0.99.3:2181 observer",
 	}
 	if !c.HasMembership || c.ServerID != 3 || c.ConfigVersion != "0" || len(c.Members) != 3 {
 		t.Fatalf("got %+v", c)
 	}
 	for i, w := range want {
-		if got := c.Members[i].String(); got != w {
+		if got := lineText(c.Members[i]); got != w {
 			t.Errorf("member %d: %s, want %s", i, got, w)
 		}
 	}
@@ -125,14 +125,16 @@ func TestParseConf(t *testing.T) {
 
 func TestParseServerLineForms(t *testing.T) {
 	tests := []struct{ key, value, want string }{
-		{"server.1", "127.0.0.1:2555:3555", "server.1=127.0.0.1:2555:3555:participant"},
-		{"server.2", "127.0.0.2:2555:3555:observer;2181", "server.2=127.0.0.2:2555:3555:observer;:2181"},
-		{"server.3", "127.0.0.3:2555:3555:participant;0.0.0.0:2181", "server.3=127.0.0.3:2555:3555:participant;0.0.0.0:2181"},
+		{"server.1", "127.0.0.1:2555:3555", "server.1=127.0.0.1:2555:3555 participant"},
+		{"server.2", "127.0.0.2:2555:3555:observer;2181", "server.2=127.0.0.2:2555:3555:observer;2181 observer"},
+		{"server.3", "127.0.0.3:2555:3555:participant;0.0.0.0:2181", "server.3=127.0.0.3:2555:3555;0.0.0.0:2181 participant"},
+		// render writes IPv6 addresses in brackets; conf prints them so too.
+		{"server.4", "[fd00::4]:2555:3555:participant;[fd00::4]:2181", "server.4=[fd00::4]:2555:3555;[fd00::4]:2181 participant"},
 	}
 	for _, tc := range tests {
 		s, err := ParseServerLine(tc.key, tc.value)
-		if err != nil || s.String() != tc.want {
-			t.Errorf("%s=%s: %s %v, want %s", tc.key, tc.value, s, err, tc.want)
+		if err != nil || lineText(s) != tc.want {
+			t.Errorf("%s=%s: %s %v, want %s", tc.key, tc.value, lineText(s), err, tc.want)
 		}
 	}
 	lines, version, err := ParseDynamicConfig("server.1=127.0.0.1:2555:3555:participant;0.0.0.0:2181\nversion=100000000\n")
@@ -140,6 +142,9 @@ func TestParseServerLineForms(t *testing.T) {
 		t.Errorf("dynamic config: %v %q %v", lines, version, err)
 	}
 }
+
+// lineText is a server line as ZooKeeper writes it, then its role.
+func lineText(s ServerLine) string { return s.Key() + "=" + s.Value() + " " + s.Role }
 
 // fakeServer answers every connection with answer (or never, when answer is
 // nil) and returns its address.

@@ -26,6 +26,9 @@ type Check struct {
 	Status   Status   `json:"status"`
 	Message  string   `json:"message"`
 	Evidence []string `json:"evidence,omitempty"`
+	// Source says where a fact that could not be observed comes from
+	// (journal, runner, declared); empty for what was observed.
+	Source string `json:"source,omitempty"`
 }
 
 // Report is the result of one verification round.

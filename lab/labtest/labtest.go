@@ -61,19 +61,27 @@ func (e Ensemble) Members() []compiler.Member {
 }
 
 // Files renders zoo.cfg and myid for every live host, like the renderer
-// does for 3.5+ (client port on the server lines, whitelist, no AdminServer,
-// static config).
+// does for the version: 3.5+ has the client port on the server lines, the
+// whitelist, no AdminServer and a static config; 3.4 has none of these keys
+// (its server lines end at the role).
 func (e Ensemble) Files() []lab.File {
+	modern := !strings.HasPrefix(e.version(), "3.4.")
 	var b strings.Builder
 	b.WriteString("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=/var/lib/zookeeper\n")
 	fmt.Fprintf(&b, "clientPort=%d\n", ClientPort)
-	b.WriteString("4lw.commands.whitelist=conf,mntr,ruok,srvr\nadmin.enableServer=false\nreconfigEnabled=false\nstandaloneEnabled=false\n")
+	if modern {
+		b.WriteString("4lw.commands.whitelist=conf,mntr,ruok,srvr\nadmin.enableServer=false\nreconfigEnabled=false\nstandaloneEnabled=false\n")
+	}
 	for _, m := range e.Members() {
 		role := ""
 		if m.Role == "observer" {
 			role = ":observer"
 		}
-		fmt.Fprintf(&b, "server.%d=%s:%d:%d%s;%d\n", m.ID, m.Address, m.QuorumPort, m.ElectPort, role, m.ClientPort)
+		fmt.Fprintf(&b, "server.%d=%s:%d:%d%s", m.ID, m.Address, m.QuorumPort, m.ElectPort, role)
+		if modern {
+			fmt.Fprintf(&b, ";%d", m.ClientPort)
+		}
+		b.WriteString("\n")
 	}
 	var out []lab.File
 	for _, h := range e.Hosts {
@@ -90,12 +98,16 @@ func (e Ensemble) Files() []lab.File {
 	return out
 }
 
+func (e Ensemble) version() string {
+	if e.Version == "" {
+		return "3.8.0"
+	}
+	return e.Version
+}
+
 // Manifest is the stage manifest the renderer would write for the ensemble.
 func (e Ensemble) Manifest() *render.Manifest {
-	v := e.Version
-	if v == "" {
-		v = "3.8.0"
-	}
+	v := e.version()
 	dcs := e.LeaderDCs
 	if dcs == nil {
 		dcs = []string{"dc1", "dc2"}
