@@ -110,28 +110,10 @@ func (r *runner) classify(host string, p *verify.Probe) *hostObs {
 	return o
 }
 
-// sameMembership compares a configuration with conf's server lines: ids,
-// addresses, quorum and election ports, roles. The client address may be
-// anything (production binds all interfaces, the lab one address).
+// sameMembership compares a configuration with conf's server lines, by the
+// verifier's one comparison (verify.DiffMembership).
 func sameMembership(want []compiler.Member, got []verify.ServerLine) bool {
-	if len(want) != len(got) {
-		return false
-	}
-	byID := map[int]verify.ServerLine{}
-	for _, g := range got {
-		byID[g.ID] = g
-	}
-	for _, w := range want {
-		g, ok := byID[w.ID]
-		role := w.Role
-		if role == "" {
-			role = "participant"
-		}
-		if !ok || g.Address != w.Address || g.QuorumPort != w.QuorumPort || g.ElectionPort != w.ElectPort || g.Role != role {
-			return false
-		}
-	}
-	return true
+	return len(verify.DiffMembership(want, got)) == 0
 }
 
 // describe is a one-line view of a host for messages.

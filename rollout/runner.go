@@ -11,7 +11,9 @@ import (
 	"time"
 
 	"github.com/zkstage/zkstage/compiler"
+	"github.com/zkstage/zkstage/journal"
 	"github.com/zkstage/zkstage/render"
+	"github.com/zkstage/zkstage/verify"
 )
 
 // Options configure one roll.
@@ -42,6 +44,16 @@ type Options struct {
 	Writer *Writer
 	// Progress receives one event per step state change.
 	Progress func(Event)
+	// KeepLeader turns off the leader move at the end of a roll: by default,
+	// a roll that ends with the leader outside the most preferred datacenter
+	// while a host there holds the highest live id restarts the leader once
+	// (one election) so that the election puts it back.
+	KeepLeader bool
+	// NoJournal: do not read or write the rollout journal (a stage rolled
+	// without write access to the ensemble). On 3.4 --resume then cannot
+	// tell which restarts are done, and verify cannot pass without an
+	// acknowledgement.
+	NoJournal bool
 }
 
 // EventKind is what happened to a step.
@@ -73,6 +85,10 @@ const (
 	StatusNotRun      = "not-run"
 )
 
+// ActionMoveLeader is the extra step that restarts a leader found outside
+// the most preferred datacenter at the end of a roll.
+const ActionMoveLeader = "move-leader"
+
 // StepResult is one step of the roll.
 type StepResult struct {
 	K      int    `json:"k"`    // execution order, 1-based (0: not run)
@@ -98,6 +114,9 @@ type StepResult struct {
 	Elections   int         `json:"elections"`
 	LeaderAfter string      `json:"leaderAfter,omitempty"`
 	Writes      *WriteStats `json:"writes,omitempty"`
+	// Source says how an already-done step was known: "observed" or
+	// "journal" (3.4 shows no membership).
+	Source string `json:"source,omitempty"`
 }
 
 // Result is the outcome of a roll.
@@ -117,6 +136,12 @@ type Result struct {
 	// MissingWrites are acknowledged canary writes not found at the end.
 	MissingWrites []string `json:"missingWrites,omitempty"`
 	Warnings      []string `json:"warnings,omitempty"`
+	// Interrupted: the roll was stopped by its context (a signal), not by a
+	// failed check.
+	Interrupted bool `json:"interrupted,omitempty"`
+	// LeaderMove is the leader-placement step run after the plan's steps,
+	// when one was needed.
+	LeaderMove *StepResult `json:"leaderMove,omitempty"`
 }
 
 // precheckRounds is how many observations the pre-step check gets.
@@ -130,7 +155,8 @@ type runner struct {
 	fromID   map[string]int
 	steps    []compiler.Step
 	done     map[int]bool // plan index -> done
-	dynamic  bool         // 3.5+: conf shows membership
+	shows    verify.Shows // what the version lets the gate observe
+	journal  *journal.Log // read at the start; nil without one
 	writer   *Writer
 }
 
@@ -167,7 +193,7 @@ func newRunner(o Options) (*runner, error) {
 		o.Poll = 250 * time.Millisecond
 	}
 	r := &runner{opts: o, from: o.From, to: o.To, members: map[string]compiler.Member{}, fromID: map[string]int{},
-		steps: o.To.Steps, done: map[int]bool{}, dynamic: versionAtLeast(o.To.Version, 3, 5)}
+		steps: o.To.Steps, done: map[int]bool{}, shows: verify.ShowsFor(o.To.Version)}
 	seen := map[string]bool{}
 	add := func(h string) {
 		if !seen[h] {
@@ -271,7 +297,53 @@ func (r *runner) isDone(st *state, s compiler.Step) bool {
 	if !o.Serving || o.ID != s.ID {
 		return false
 	}
-	return !r.dynamic || o.Config == cfgTo
+	if r.shows.Membership {
+		return o.Config == cfgTo
+	}
+	// 3.4 cannot show the config a server runs. A started host did not run
+	// before, and a renamed one shows its new id; any other restart is done
+	// only if the journal records it.
+	if s.Action == compiler.Start || (s.FromID != nil && *s.FromID != s.ID) {
+		return true
+	}
+	return r.journal.Find(r.to.Fingerprint, r.to.Stage, s.Host) != nil
+}
+
+// doneSource says how isDone knew.
+func (r *runner) doneSource(s compiler.Step) string {
+	if !r.shows.Membership && s.Action == compiler.Restart && (s.FromID == nil || *s.FromID == s.ID) {
+		return verify.SourceJournal
+	}
+	return "observed"
+}
+
+// servers are the client addresses of the hosts that should run now.
+func (r *runner) servers() []string {
+	var out []string
+	for _, h := range r.liveNow() {
+		m := r.members[h]
+		out = append(out, net.JoinHostPort(m.Address, strconv.Itoa(m.ClientPort)))
+	}
+	return out
+}
+
+// record writes a gated step to the rollout journal. A journal that cannot
+// be written does not undo the step; it is a warning, because on 3.4 the
+// step then has to be acknowledged by hand.
+func (r *runner) record(ctx context.Context, s compiler.Step, res *Result) {
+	if r.opts.NoJournal {
+		return
+	}
+	rec := journal.Record{Fingerprint: r.to.Fingerprint, Stage: r.to.Stage, StageName: r.to.Name, Action: string(s.Action),
+		Host: s.Host, ID: s.ID, FromID: s.FromID, At: time.Now().UTC(), By: journal.ByRoll}
+	if err := journal.Append(ctx, r.servers(), r.to.Cluster, r.opts.ProbeTimeout, rec); err != nil {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("step %s %s is done but not recorded: %v", s.Action, s.Host, err))
+		return
+	}
+	if r.journal == nil {
+		r.journal = &journal.Log{Cluster: r.to.Cluster}
+	}
+	r.journal.Records = append(r.journal.Records, rec)
 }
 
 // next picks the next step: plan order, with the live leader's step last
@@ -331,12 +403,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	r.writer = o.Writer
 	ownWriter := false
 	if r.writer == nil && o.Canary != "" {
-		var servers []string
-		for _, h := range r.liveNow() {
-			m := r.members[h]
-			servers = append(servers, net.JoinHostPort(m.Address, strconv.Itoa(m.ClientPort)))
-		}
-		w, err := StartWriter(ctx, servers, o.Canary, WriterOptions{})
+		w, err := StartWriter(ctx, r.servers(), o.Canary, WriterOptions{})
 		if err != nil {
 			return nil, err
 		}
@@ -344,12 +411,17 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	}
 	r.roll(ctx, res)
 	res.Duration = time.Since(start)
+	res.Interrupted = ctx.Err() != nil
 	if r.writer != nil {
 		ws := r.writer.Stats(start, time.Now())
 		res.Writes = &ws
 	}
+	// The canary's check and cleanup run even when the roll was interrupted:
+	// an operator's ^C must not leave the question "was a write lost?"
+	// unanswered, nor the canary's znodes behind.
+	cctx := context.WithoutCancel(ctx)
 	if ownWriter {
-		missing, err := r.writer.Check(ctx, 30*time.Second)
+		missing, err := r.writer.Check(cctx, 30*time.Second)
 		switch {
 		case err != nil:
 			res.Warnings = append(res.Warnings, "canary: could not check the acknowledged writes: "+err.Error())
@@ -359,7 +431,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			res.Message = fmt.Sprintf("%d acknowledged canary writes are missing under %s", len(missing), o.Canary)
 		}
 		if len(missing) == 0 && err == nil {
-			if err := r.writer.Cleanup(ctx, 30*time.Second); err != nil {
+			if err := r.writer.Cleanup(cctx, 30*time.Second); err != nil {
 				res.Warnings = append(res.Warnings, err.Error())
 			}
 		}
@@ -379,12 +451,19 @@ func (r *runner) roll(ctx context.Context, res *Result) {
 		res.Message = fmt.Sprintf("stage %d has no steps", r.to.Stage)
 		return
 	}
+	if !r.opts.NoJournal {
+		l, err := journal.Read(ctx, r.servers(), r.to.Cluster, r.opts.ProbeTimeout)
+		if err != nil {
+			res.Warnings = append(res.Warnings, "rollout journal not read: "+err.Error())
+		}
+		r.journal = l
+	}
 	st := r.observe(ctx)
 	var already []string
 	for i, s := range r.steps {
 		if r.isDone(st, s) {
 			r.done[i] = true
-			already = append(already, fmt.Sprintf("%s %s", s.Action, s.Host))
+			already = append(already, fmt.Sprintf("%s %s (%s)", s.Action, s.Host, r.doneSource(s)))
 		}
 	}
 	k := 0
@@ -401,6 +480,7 @@ func (r *runner) roll(ctx context.Context, res *Result) {
 			k++
 			res.Steps[i].K = k
 			res.Steps[i].Status = StatusAlreadyDone
+			res.Steps[i].Source = r.doneSource(r.steps[i])
 			r.emit(Event{Kind: EventSkipped, K: k, N: n, Step: r.steps[i], Message: "already done"})
 		}
 	}
@@ -444,9 +524,11 @@ func (r *runner) roll(ctx context.Context, res *Result) {
 			return
 		}
 		res.Elections += sr.Elections
+		r.record(ctx, r.steps[i], res)
 		st = nil
 	}
 	res.OK = true
+	r.placeLeader(ctx, res)
 	r.finish(res)
 }
 
@@ -553,7 +635,7 @@ func (r *runner) precheck(st *state, s compiler.Step, sr *StepResult) (string, [
 		switch {
 		case !o.Serving:
 			bad = append(bad, fmt.Sprintf("%s is %s", h, o.Err))
-		case r.dynamic && o.Config == cfgOther:
+		case r.shows.Membership && o.Config == cfgOther:
 			bad = append(bad, fmt.Sprintf("%s runs a configuration of neither stage %d nor %d", h, r.from.Stage, r.to.Stage))
 		}
 	}
@@ -585,87 +667,75 @@ func (r *runner) waitGate(ctx context.Context, s compiler.Step) (*state, []strin
 	}
 }
 
-// gate checks the live state after step s: the host serves in its expected
-// mode with this stage's config and id (or is down after a stop); every host
-// that should run serves with the config and id it should run; there is one
-// leader, in a datacenter allowed to lead, whose synced learners are exactly
-// the other live hosts.
+// gate checks the live state after step s: a stopped host is down, and the
+// hosts that should run pass the verifier's one evaluation (verify.Evaluate)
+// of what they should run now: each serves in its role's mode under the id
+// and with the membership the steps done so far give it, one leader, in a
+// datacenter allowed to lead, whose mntr shows exactly the other live hosts
+// as synced learners.
 func (r *runner) gate(st *state, s compiler.Step) []string {
 	var problems []string
-	live := r.liveNow()
 	if s.Action == compiler.Stop {
 		if o := st.Hosts[s.Host]; !o.Down {
 			problems = append(problems, fmt.Sprintf("%s still answers on %s after stop (%s)", s.Host, o.Addr, o.describe()))
 		}
 	}
-	voters, observers := 0, 0
-	for _, h := range live {
-		o := st.Hosts[h]
-		m := r.members[h]
-		wantID, wantCfg := r.expectedID(h), r.expectedCfg(h)
-		if !o.Serving {
-			problems = append(problems, fmt.Sprintf("%s is %s", h, o.Err))
+	exp, probes := r.expectation(st)
+	for _, c := range verify.Evaluate(exp, probes).Checks {
+		if c.Status != verify.Fail && c.Status != verify.Unknown {
 			continue
 		}
-		if m.Voter() {
-			voters++
-			if o.Mode != "leader" && o.Mode != "follower" {
-				problems = append(problems, fmt.Sprintf("%s serves as %s, expected leader or follower", h, o.Mode))
-			}
-		} else {
-			observers++
-			if o.Mode != "observer" {
-				problems = append(problems, fmt.Sprintf("%s serves as %s, expected observer", h, o.Mode))
-			}
+		switch {
+		case len(c.Problems) > 0:
+			problems = append(problems, c.Problems...)
+		case c.Host != "":
+			problems = append(problems, c.Host+": "+c.Message)
+		default:
+			problems = append(problems, c.Message)
 		}
-		if o.ID >= 0 && o.ID != wantID {
-			problems = append(problems, fmt.Sprintf("%s runs as id %d, expected %d", h, o.ID, wantID))
-		}
-		if r.dynamic {
-			want := map[int]string{0: cfgFrom, 1: cfgTo}[wantCfg]
-			if o.Config != want && !(wantCfg == 1 && sameMembers(r.from.Members, r.to.Members) && o.Config == cfgFrom) {
-				problems = append(problems, fmt.Sprintf("%s: conf shows %s, expected %s", h, configName(o.Config, r), configName(want, r)))
-			}
-		}
-	}
-	var leaders []string
-	for _, h := range live {
-		if st.Hosts[h].Mode == "leader" {
-			leaders = append(leaders, h)
-		}
-	}
-	if len(leaders) != 1 {
-		return append(problems, "expected one leader among the live hosts: "+leadersText(leaders))
-	}
-	L := leaders[0]
-	if dcs := r.to.LeaderDatacenters; len(dcs) > 0 {
-		dc := r.dcOf(L)
-		allowed := false
-		for _, d := range dcs {
-			allowed = allowed || d == dc
-		}
-		if !allowed {
-			problems = append(problems, fmt.Sprintf("leader %s is in %s, which may not lead (allowed: %s)", L, dc, strings.Join(dcs, ", ")))
-		}
-	}
-	p := st.Hosts[L].Probe
-	if p.MntrErr != nil {
-		return append(problems, fmt.Sprintf("leader %s: %v", L, p.MntrErr))
-	}
-	expect := func(key string, want int) {
-		if got, ok := p.Mntr.Int(key); ok && got != int64(want) {
-			problems = append(problems, fmt.Sprintf("leader %s: %s %d, expected %d", L, key, got, want))
-		}
-	}
-	if _, ok := p.Mntr.Int("zk_learners"); ok {
-		expect("zk_learners", len(live)-1)
-		expect("zk_synced_followers", voters-1)
-		expect("zk_synced_observers", observers)
-	} else {
-		expect("zk_followers", len(live)-1)
-		expect("zk_synced_followers", voters-1)
 	}
 	return problems
+}
+
+// expectation is what the hosts that should run now should show, by the
+// steps done so far.
+func (r *runner) expectation(st *state) (verify.Expectation, []*verify.Probe) {
+	dcs := map[string]string{}
+	for _, h := range r.hosts {
+		dcs[h] = r.dcOf(h)
+	}
+	// A writer may be running: zxids differ by whatever it wrote meanwhile.
+	exp := verify.Expectation{Version: r.to.Version, LeaderDatacenters: r.to.LeaderDatacenters, Datacenters: dcs, ZxidTolerance: 1 << 40}
+	var probes []*verify.Probe
+	for _, h := range r.liveNow() {
+		m := r.members[h]
+		m.ID = r.expectedID(h)
+		x := verify.Expected{Member: m, Membership: r.from.Members}
+		if r.expectedCfg(h) == 1 {
+			x.Membership = r.to.Members
+		}
+		if !r.shows.Membership {
+			x.Source, x.Record = verify.SourceRunner, r.runsText(h)
+		}
+		exp.Hosts = append(exp.Hosts, x)
+		p := st.Hosts[h].Probe
+		if p == nil {
+			p = &verify.Probe{Addr: st.Hosts[h].Addr, SrvrErr: errors.New(st.Hosts[h].describe())}
+		}
+		probes = append(probes, p)
+	}
+	return exp, probes
+}
+
+// runsText says what the runner knows a host runs, for 3.4's membership.
+func (r *runner) runsText(h string) string {
+	if i := r.stepOf(h); i >= 0 && r.done[i] {
+		return fmt.Sprintf("%s onto stage %d's config in this roll", r.steps[i].Action, r.to.Stage)
+	}
+	if r.expectedCfg(h) == 1 {
+		return fmt.Sprintf("runs stage %d's config (the same membership as stage %d)", r.to.Stage, r.from.Stage)
+	}
+	return fmt.Sprintf("not stepped yet: runs stage %d's config", r.from.Stage)
 }
 
 func configName(c string, r *runner) string {
@@ -699,20 +769,6 @@ func sameMembers(a, b []compiler.Member) bool {
 		}
 	}
 	return true
-}
-
-// versionAtLeast compares a "3.8.0"-style version with major.minor.
-func versionAtLeast(v string, major, minor int) bool {
-	f := strings.SplitN(v, ".", 3)
-	if len(f) < 2 {
-		return true
-	}
-	ma, err1 := strconv.Atoi(f[0])
-	mi, err2 := strconv.Atoi(f[1])
-	if err1 != nil || err2 != nil {
-		return true
-	}
-	return ma > major || (ma == major && mi >= minor)
 }
 
 // mainProblem is the problem to name first: the stepped host's own, if any.

@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/zkstage/zkstage/verify"
 )
 
 // fakeState builds an observation: every listed host serves as a follower
@@ -144,26 +146,31 @@ func TestGateProblems(t *testing.T) {
 	r.done[r.stepOf("zk2-dc1")] = true
 	onTo := map[string]bool{"zk2-dc1": true}
 	step := r.steps[r.stepOf("zk2-dc1")]
+	// 3.8: the leader zk1-dc1 still runs stage 1's five voters.
+	healthy := map[string]string{"zk_learners": "4", "zk_synced_followers": "4", "zk_synced_observers": "0", "zk_quorum_size": "5"}
 	tests := []struct {
 		name   string
 		mutate func(st *state)
+		mntr   map[string]string
 		want   string
 	}{
-		{name: "host still on the old config", mutate: func(st *state) { st.Hosts["zk2-dc1"].Config = cfgFrom }, want: "zk2-dc1: conf shows stage 1's membership, expected stage 2's membership"},
+		{name: "host still on the old config", mutate: func(st *state) { st.Hosts["zk2-dc1"].Config = cfgFrom }, mntr: healthy, want: "zk2-dc1 runs another config"},
 		{name: "host not serving", mutate: func(st *state) {
 			st.Hosts["zk2-dc1"].Serving, st.Hosts["zk2-dc1"].Mode, st.Hosts["zk2-dc1"].Err = false, "", "not currently serving requests (srvr on x)"
-		}, want: "zk2-dc1 is not currently serving requests"},
-		{name: "wrong id", mutate: func(st *state) { st.Hosts["zk2-dc1"].ID = 7 }, want: "zk2-dc1 runs as id 7, expected 1"},
-		{name: "two leaders", mutate: func(st *state) { st.Hosts["zk3-dc1"].Mode = "leader" }, want: "expected one leader among the live hosts: 2 hosts say they lead"},
+		}, mntr: healthy, want: "zk2-dc1: not currently serving requests"},
+		{name: "wrong id", mutate: func(st *state) { st.Hosts["zk2-dc1"].ID = 7 }, mntr: healthy, want: "zk2-dc1: runs as id 7, expected 1"},
+		{name: "two leaders", mutate: func(st *state) { st.Hosts["zk3-dc1"].Mode = "leader" }, mntr: healthy, want: "2 members say they lead"},
 		{name: "no mntr", mutate: func(st *state) {}, want: "leader zk1-dc1: mntr unavailable"},
+		{name: "a learner missing", mutate: func(st *state) {}, mntr: map[string]string{"zk_learners": "3", "zk_synced_followers": "3", "zk_synced_observers": "0", "zk_quorum_size": "5"},
+			want: "leader zk1-dc1: zk_learners 3, expected 4"},
+		{name: "leader on the wrong config size", mutate: func(st *state) {}, mntr: map[string]string{"zk_learners": "4", "zk_synced_followers": "4", "zk_synced_observers": "0", "zk_quorum_size": "7"},
+			want: "zk_quorum_size 7, expected 5"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			st := fakeState(r, "zk1-dc1", onTo)
-			for _, o := range st.Hosts {
-				o.Probe = probeWithMntr(nil)
-			}
 			tt.mutate(st)
+			probesFrom(r, st, tt.mntr)
 			got := strings.Join(r.gate(st, step), "\n")
 			if !strings.Contains(got, tt.want) {
 				t.Errorf("problems:\n%s\nwant one containing %q", got, tt.want)
@@ -172,18 +179,47 @@ func TestGateProblems(t *testing.T) {
 	}
 	t.Run("healthy", func(t *testing.T) {
 		st := fakeState(r, "zk1-dc1", onTo)
-		for _, o := range st.Hosts {
-			o.Probe = probeWithMntr(map[string]string{"zk_learners": "4", "zk_synced_followers": "4", "zk_synced_observers": "0"})
-		}
+		probesFrom(r, st, healthy)
 		if p := r.gate(st, step); len(p) > 0 {
 			t.Errorf("healthy state has problems: %v", p)
 		}
-		st.Hosts["zk1-dc1"].Probe = probeWithMntr(map[string]string{"zk_learners": "3", "zk_synced_followers": "3", "zk_synced_observers": "0"})
-		got := strings.Join(r.gate(st, step), "\n")
-		if !strings.Contains(got, "leader zk1-dc1: zk_learners 3, expected 4") {
-			t.Errorf("a missing learner is not reported: %s", got)
-		}
 	})
+}
+
+// TestGateVersions: the gate asks each version only for what it shows (the
+// leader mntr keys of the real 3.4.6 and 3.5.10 answers under
+// verify/testdata: zk_followers and zk_synced_followers, no zk_learners, no
+// zk_synced_observers, no zk_quorum_size), and on 3.4, which shows no
+// membership, takes it from the runner's own steps.
+func TestGateVersions(t *testing.T) {
+	for _, v := range []string{"3.4.6", "3.5.10"} {
+		t.Run(v, func(t *testing.T) {
+			r := labRunner(t, 2)
+			r.to.Version, r.from.Version = v, v
+			r.shows = verify.ShowsFor(v)
+			r.done[r.stepOf("zk2-dc1")] = true
+			step := r.steps[r.stepOf("zk2-dc1")]
+			st := fakeState(r, "zk1-dc1", map[string]bool{"zk2-dc1": true})
+			probesFrom(r, st, map[string]string{"zk_followers": "4", "zk_synced_followers": "4", "zk_server_state": "leader"})
+			if p := r.gate(st, step); len(p) > 0 {
+				t.Fatalf("healthy %s state has problems: %v", v, p)
+			}
+			probesFrom(r, st, map[string]string{"zk_followers": "3", "zk_synced_followers": "3", "zk_server_state": "leader"})
+			got := strings.Join(r.gate(st, step), "\n")
+			if !strings.Contains(got, "leader zk1-dc1: zk_followers 3, expected 4; zk_synced_followers 3, expected 4") {
+				t.Errorf("a missing follower is not reported on %s: %s", v, got)
+			}
+			if v == "3.4.6" {
+				// The membership is what the runner knows it did.
+				exp, _ := r.expectation(st)
+				for _, x := range exp.Hosts {
+					if x.Source != verify.SourceRunner || x.Record == "" {
+						t.Errorf("%s: source %q record %q, want the runner's", x.Member.Host, x.Source, x.Record)
+					}
+				}
+			}
+		})
+	}
 }
 
 func TestWriterStats(t *testing.T) {

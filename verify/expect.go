@@ -67,6 +67,9 @@ type Evaluation struct {
 // as synced learners, agreeing zxids, and the membership each host runs (conf
 // on 3.5+; on 3.4 the records of the journal or the runner).
 func Evaluate(e Expectation, probes []*Probe) *Evaluation {
+	if len(e.Hosts) == 0 {
+		return &Evaluation{Checks: []Check{{Name: CheckMember, Status: Fail, Message: "no host should serve at this point: nothing to check"}}}
+	}
 	ev := &eval{e: e, probes: probes, shows: ShowsFor(e.Version), out: &Evaluation{}}
 	ev.members()
 	ev.leader()
@@ -408,6 +411,8 @@ func (v *eval) membership() {
 		switch {
 		case p.ConfErr != nil:
 			unobserved = append(unobserved, p.ConfErr.Error())
+		case p.Conf == nil:
+			unobserved = append(unobserved, x.Member.Host+": no conf answer")
 		case !p.Conf.HasMembership:
 			wrong = append(wrong, fmt.Sprintf("%s: conf has no membership section (not 3.5+?)", x.Member.Host))
 		default:
@@ -420,6 +425,7 @@ func (v *eval) membership() {
 	}
 	c.Evidence = append(c.Evidence, wrong...)
 	c.Evidence = append(c.Evidence, unobserved...)
+	c.Problems = append(append(c.Problems, wrong...), unobserved...)
 	switch {
 	case len(wrong) > 0:
 		c.Message = fmt.Sprintf("%d member(s) do not run the stage's membership", len(wrong))
@@ -430,6 +436,7 @@ func (v *eval) membership() {
 		c.Status = Pass
 		c.Message = fmt.Sprintf("all %d live members list the %d expected servers", len(v.e.Hosts), len(v.e.Hosts[0].Membership))
 	}
+	v.add(c)
 }
 
 // recorded is the membership check of a version that cannot show it.

@@ -29,6 +29,9 @@ type Check struct {
 	// Source says where a fact that could not be observed comes from
 	// (journal, runner, declared); empty for what was observed.
 	Source string `json:"source,omitempty"`
+	// Problems are the specific failures behind a failed check that covers
+	// several members or counters, one line each, naming the host.
+	Problems []string `json:"problems,omitempty"`
 }
 
 // Report is the result of one verification round.
