@@ -156,19 +156,47 @@ func terminate(pid int, cfgPath string, timeout time.Duration) error {
 	}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if !ours(pid, cfgPath) {
+		if exited(pid, cfgPath) {
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	for i := 0; i < 100; i++ {
-		if !ours(pid, cfgPath) {
+		if exited(pid, cfgPath) {
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("pid %d did not exit after SIGKILL", pid)
+}
+
+// exited: the process is no longer ours and has closed its files. The
+// kernel releases a process's memory (so /proc/PID/cmdline reads empty and
+// ours says no) before its files, so for a moment an exiting JVM still holds
+// its client socket and resets connections to it (seen: "connection reset by
+// peer" right after stop). Gone or a zombie means every file is closed.
+func exited(pid int, cfgPath string) bool {
+	if ours(pid, cfgPath) {
+		return false
+	}
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return true
+	}
+	// The state follows the parenthesised command name.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 || i+2 >= len(b) {
+		return true
+	}
+	switch b[i+2] {
+	case 'Z', 'X':
+		return true
+	}
+	// Another process under a reused pid is not ours either; it has a
+	// command line, an exiting one has none.
+	cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+	return len(cmd) > 0
 }
 
 func readPid(path string) int {

@@ -451,11 +451,14 @@ func (v *eval) recorded(c *Check) {
 		sources[x.Source] = true
 		c.Evidence = append(c.Evidence, fmt.Sprintf("%s: %s (%s)", x.Member.Host, x.Record, x.Source))
 	}
-	var src []string
+	var src, from []string
 	for s := range sources {
 		src = append(src, s)
 	}
 	sort.Strings(src)
+	for _, s := range src {
+		from = append(from, sourceText[s])
+	}
 	c.Source = strings.Join(src, ",")
 	why := fmt.Sprintf("ZooKeeper %s cannot show membership (conf has no membership section, no /zookeeper/config)", v.e.Version)
 	if len(missing) > 0 {
@@ -467,7 +470,13 @@ func (v *eval) recorded(c *Check) {
 		return
 	}
 	c.Status = Pass
-	c.Message = fmt.Sprintf("%s: taken from the %s for all %d members", why, strings.Join(src, " and "), len(v.e.Hosts))
+	c.Message = fmt.Sprintf("%s: taken from %s for all %d members", why, strings.Join(from, " and "), len(v.e.Hosts))
+}
+
+var sourceText = map[string]string{
+	SourceJournal:  "the rollout journal",
+	SourceRunner:   "the runner's own steps",
+	SourceDeclared: "the spec's stage 0 (no step since)",
 }
 
 // DiffMembership compares the expected members with observed server lines:

@@ -45,7 +45,9 @@ func fromJournal(ctx context.Context, m *render.Manifest, opts Options, exp *Exp
 		x := &exp.Hosts[i]
 		j, ok := last[x.Member.Host]
 		if !ok {
-			if m.Stage == 0 || opts.LastStep != nil {
+			// Without the plan's history, a host with no step in stage 1
+			// or 0 has had none since stage 0; later stages need LastStep.
+			if m.Stage <= 1 || opts.LastStep != nil {
 				x.Source = SourceDeclared
 				x.Record = "no step since stage 0, the ensemble as the spec declares it today"
 			} else {
