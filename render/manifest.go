@@ -37,6 +37,11 @@ type Manifest struct {
 	LeaderDatacenters []string `json:"leaderDatacenters"`
 	// Datacenters maps each host to its datacenter (for every live host).
 	Datacenters map[string]string `json:"datacenters"`
+	// LastStep maps each host that had a step in stages 1..this one to the
+	// stage of its last step. ZooKeeper 3.4 cannot show which membership a
+	// server runs; the verifier then looks up that step in the rollout
+	// journal (a host absent here runs stage 0's files, as declared).
+	LastStep map[string]int `json:"lastStep,omitempty"`
 }
 
 // ReadManifest reads a stage.json.

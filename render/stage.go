@@ -67,6 +67,14 @@ func NewManifest(c *schema.Cluster, p *compiler.Plan, k int) *Manifest {
 	for _, h := range st.Live {
 		m.Datacenters[h] = c.Hosts[h].DC
 	}
+	for j := 1; j <= k; j++ {
+		for _, s := range p.Stages[j].Steps {
+			if m.LastStep == nil {
+				m.LastStep = map[string]int{}
+			}
+			m.LastStep[s.Host] = j
+		}
+	}
 	var dcs []*schema.Datacenter
 	for _, d := range c.Datacenters {
 		if d.Leader != schema.LeaderNever {

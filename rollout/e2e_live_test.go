@@ -8,14 +8,25 @@ import (
 	"os/exec"
 	"testing"
 	"time"
+
+	"github.com/zkstage/zkstage/lab/labtest"
 )
 
 // TestExpansionUnderLoad rolls the lab topology from stage 00 (five servers,
 // ids 0..4 in dc1) through every stage to eleven servers with the zkstage
 // binary (roll, with the lab as --exec), while a client writes sequential
 // znodes on its own session the whole time.
+//
+// It runs on every version of the matrix: 3.4 shows no membership, so there
+// the runner's journal carries the progress and verify reads it.
 func TestExpansionUnderLoad(t *testing.T) {
-	f := newFixture(t, 0)
+	for _, v := range labtest.Versions {
+		t.Run(v, func(t *testing.T) { expansionUnderLoad(t, v) })
+	}
+}
+
+func expansionUnderLoad(t *testing.T, version string) {
+	f := newFixtureVersion(t, testDir, version, 0)
 	bin := zkstageBin(t)
 	ctx := context.Background()
 	w, err := StartWriter(ctx, f.servers(), "/e2e-writer", WriterOptions{})

@@ -17,7 +17,10 @@ import (
 // acknowledge it.
 func fromJournal(ctx context.Context, m *render.Manifest, opts Options, exp *Expectation, probes []*Probe) {
 	last := opts.LastStep
-	if last == nil {
+	if last == nil && m.LastStep != nil {
+		last = m.LastStep
+	}
+	if last == nil && m.Stage <= 1 {
 		last = map[string]int{}
 		for _, s := range m.Steps {
 			last[s.Host] = m.Stage
@@ -47,7 +50,7 @@ func fromJournal(ctx context.Context, m *render.Manifest, opts Options, exp *Exp
 		if !ok {
 			// Without the plan's history, a host with no step in stage 1
 			// or 0 has had none since stage 0; later stages need LastStep.
-			if m.Stage <= 1 || opts.LastStep != nil {
+			if m.Stage <= 1 || opts.LastStep != nil || m.LastStep != nil {
 				x.Source = SourceDeclared
 				x.Record = "no step since stage 0, the ensemble as the spec declares it today"
 			} else {

@@ -88,7 +88,7 @@ with this lab's config are ever signalled.`,
 			if st == "" {
 				st = filepath.Join(os.TempDir(), "zkstage-lab-"+c.Name)
 			}
-			l, err := lab.New(lab.Options{State: st, ZooKeeperHome: *zkHome, TickTime: *tick})
+			l, err := lab.New(lab.Options{State: st, ZooKeeperHome: *zkHome, Version: c.Version.String(), TickTime: *tick})
 			if err != nil {
 				var me *lab.MissingError
 				if errors.As(err, &me) {

@@ -20,11 +20,11 @@ import (
 func init() {
 	var stage *int
 	var execCmd, canary, output *string
-	var dryRun, resume *bool
+	var dryRun, resume, keepLeader, noJournal *bool
 	var stepTimeout *time.Duration
 	register(&Command{
 		Name:  "roll",
-		Usage: "roll DIR --stage N --exec CMD [--dry-run] [--resume] [--step-timeout D] [--canary PATH] [-o text|json]",
+		Usage: "roll DIR --stage N --exec CMD [--dry-run] [--resume] [--keep-leader] [--no-journal] [--step-timeout D] [--canary PATH] [-o text|json]",
 		Short: "execute one stage's steps on the live ensemble, gated on its live state",
 		Long: `Runs the steps of stage N (N >= 1) on the live ensemble, in the plan's
 order, deciding before every step from the live leader (srvr on every host)
@@ -57,9 +57,18 @@ command, refused step or gate not passed within --step-timeout stops the
 roll at once (no other host is touched): the host and the reason are
 printed and the exit code is 1.
 
---resume works out from the live state which steps are done (the host serves
-with stage N's membership and id; a stopped host is down) and continues;
-without it, a stage found partly done is refused. --dry-run prints the steps
+Every step whose gate passed is recorded in the rollout journal, a znode
+in the ensemble itself (/zkstage/<cluster>/journal; see zkstage journal),
+so that it outlives this process. --resume works out which steps are done
+(the host serves with stage N's membership and id; a stopped host is down;
+on ZooKeeper 3.4, which cannot show membership, a restart counts as done
+only when the journal records it) and continues; without it, a stage found
+partly done is refused. --no-journal neither reads nor writes it.
+
+After the last step, when the leader is outside the most preferred
+datacenter while a host there holds the highest live id, the runner
+restarts the leader once (one election, gated like a step) so that the
+election puts it back; --keep-leader leaves it where it is. --dry-run prints the steps
 and the checks without contacting the ensemble. --canary PATH runs a
 background writer (sequential znodes under PATH) during the roll: the
 summary shows per step the longest write stall and the failed writes; at the
@@ -70,7 +79,9 @@ Progress: one line per step on stderr. Summary per step on stdout.`,
 			stage = fs.Int("stage", -1, "stage to roll (1..last)")
 			execCmd = fs.String("exec", "", "command run with sh -c for every step (see above)")
 			dryRun = fs.Bool("dry-run", false, "print the steps and checks; touch nothing")
-			resume = fs.Bool("resume", false, "skip the steps the live state shows done")
+			resume = fs.Bool("resume", false, "skip the steps the live state (or, on 3.4, the journal) shows done")
+			keepLeader = fs.Bool("keep-leader", false, "do not restart a leader found outside the preferred datacenter at the end")
+			noJournal = fs.Bool("no-journal", false, "do not read or write the rollout journal in the ensemble")
 			stepTimeout = fs.Duration("step-timeout", 2*time.Minute, "time allowed to each step: command and gate")
 			canary = fs.String("canary", "", "znode path for a background writer measuring write stalls")
 			output = outputFlag(fs, "text", "json")
@@ -126,7 +137,7 @@ Progress: one line per step on stderr. Summary per step on stdout.`,
 			res, err := rollout.Run(ctx, rollout.Options{
 				From: from, To: to, Dir: absDir,
 				Exec:        rollout.Shell{Command: *execCmd, Output: env.Stderr},
-				StepTimeout: *stepTimeout, Resume: *resume, Canary: *canary,
+				StepTimeout: *stepTimeout, Resume: *resume, Canary: *canary, KeepLeader: *keepLeader, NoJournal: *noJournal,
 				Progress: func(e rollout.Event) { printProgress(env, e) },
 			})
 			if err != nil {
@@ -238,7 +249,18 @@ func printRoll(env *Env, res *rollout.Result, canary bool) {
 		}
 		fmt.Fprintln(tw, line)
 	}
+	if mv := res.LeaderMove; mv != nil {
+		line := fmt.Sprintf("%d\t%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d", mv.K, mv.Host, mv.Action, mv.ID, mv.Status,
+			mv.Duration.Round(10*time.Millisecond), mv.GateTime.Round(10*time.Millisecond), mv.PlannedMargin, mv.Elections)
+		if canary {
+			line += "\t-\t-"
+		}
+		fmt.Fprintln(tw, line)
+	}
 	tw.Flush()
+	if mv := res.LeaderMove; mv != nil {
+		fmt.Fprintf(w, "leader moved: %s (leader now %s)\n", mv.Reason, orDash(mv.LeaderAfter))
+	}
 	if res.Writes != nil {
 		fmt.Fprintf(w, "writes: %d acknowledged, %d failed, longest stall %s", res.Writes.Acked, res.Writes.Failed, res.Writes.Stall.Round(10*time.Millisecond))
 		if len(res.MissingWrites) > 0 {

@@ -31,8 +31,13 @@ warning, or a failure with --strict-leader, when a more preferred
 datacenter has serving members); the leader's synced followers, observers,
 learners and quorum size (3.6+); zxid agreement within --zxid-tolerance;
 membership through every member's conf and through /zookeeper/config after
-a sync (3.5+; on 3.4 membership cannot be observed and the check is
-"unknown", which fails unless --accept-unknown); with --canary PATH, a
+a sync (3.5+). ZooKeeper 3.4 cannot show membership: there the check reads
+the rollout journal that zkstage roll keeps in the ensemble (znode
+/zkstage/<cluster>/journal) for each host's last step, and a host with no
+step since stage 0 runs the files the spec declares; the report names the
+source of each such fact. A step that nothing records (done by hand) is
+"unknown", which fails unless acknowledged with zkstage journal ack (or
+--accept-unknown); with --canary PATH, a
 znode written through the leader, read back from every member after a
 sync, then deleted.
 
@@ -65,6 +70,9 @@ input errors.`,
 			}
 			opts := verify.Options{Timeout: *timeout, StrictLeader: *strict, ZxidTolerance: *tolerance,
 				Canary: *canaryPath, AcceptUnknown: *acceptUnknown}
+			if len(env.Args) == 1 {
+				opts.Dir = env.Args[0]
+			}
 			var r *verify.Report
 			if *wait > 0 {
 				ctx, cancel := context.WithTimeout(context.Background(), *wait)
