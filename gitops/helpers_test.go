@@ -2,6 +2,7 @@ package gitops
 
 import (
 	"context"
+	"github.com/zkstage/zkstage/lab/labtest"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,10 +55,21 @@ func isolate(t *testing.T) {
 // and nothing rendered.
 func newTestRepo(t *testing.T) *testRepo {
 	t.Helper()
+	return newTestRepoVersion(t, "")
+}
+
+// newTestRepoVersion is newTestRepo with the spec's ZooKeeper version set to
+// version ("" keeps the spec's).
+func newTestRepoVersion(t *testing.T, version string) *testRepo {
+	t.Helper()
 	isolate(t)
 	r := &testRepo{t: t, dir: t.TempDir()}
 	r.git("init", "-q", "-b", "main")
-	spec, err := os.ReadFile("testdata/lab41/cluster.cue")
+	src := "testdata/lab41"
+	if version != "" {
+		src = labtest.ClusterAtVersion(t, src, version)
+	}
+	spec, err := os.ReadFile(src + "/cluster.cue")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -86,7 +86,7 @@ func StageMarkdown(w io.Writer, p *compiler.Plan, k, level int) {
 func PlacementMarkdown(w io.Writer, p *compiler.Plan, level int) {
 	h := strings.Repeat("#", level)
 	fmt.Fprintf(w, "%s Leader placement (final configuration)\n\n", h)
-	fmt.Fprintln(w, "With equal zxid the highest live id wins the election.")
+	fmt.Fprintln(w, "With equal zxid the highest live id wins the election. After a stage's last step, "+LeaderMoveText+".")
 	fmt.Fprintln(w)
 	fmt.Fprintln(w, "| lost | live/quorum | winner | verdict |")
 	fmt.Fprintln(w, "|---|---|---|---|")

@@ -103,6 +103,7 @@ func placementText(w io.Writer, p *compiler.Plan) {
 		fmt.Fprintf(tw, "  %s\t%d/%d\t%s\t%s\n", s.Lost, s.LiveVoters, s.Quorum, winner(s), s.Verdict)
 	}
 	tw.Flush()
+	fmt.Fprintf(w, "after a stage's last step: %s\n", LeaderMoveText)
 	fmt.Fprintln(w, "datacenter loss:")
 	for _, d := range p.Placement.Datacenters {
 		verdict := "quorum kept"
@@ -112,6 +113,10 @@ func placementText(w io.Writer, p *compiler.Plan) {
 		fmt.Fprintf(w, "  %s (%d voters): %s\n", d.Datacenter, d.Voters, verdict)
 	}
 }
+
+// LeaderMoveText says what the runner does with a misplaced leader at the end
+// of a stage (rollout's placeLeader), for the plan and the pull request.
+const LeaderMoveText = "zkstage roll restarts a leader it finds outside the most preferred datacenter when a host there holds the highest live id (one more election, reported as a move-leader step; roll --keep-leader turns it off)"
 
 func winner(s compiler.Scenario) string {
 	if s.WinnerID == nil {

@@ -87,7 +87,7 @@ func TestCommandFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.OK || !strings.Contains(res.Message, "partly rolled out already (1 of 5 steps done: restart zk2-dc1)") {
+	if res.OK || !strings.Contains(res.Message, "partly rolled out already (1 of 5 steps done: restart zk2-dc1 (observed))") {
 		t.Fatalf("without --resume: ok=%v %q, want a refusal naming restart zk2-dc1", res.OK, res.Message)
 	}
 	f.untouched(t, t0, before, "zk3-dc1", "zk4-dc1", "zk5-dc1", "zk1-dc1")
