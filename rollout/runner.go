@@ -451,14 +451,24 @@ func (r *runner) roll(ctx context.Context, res *Result) {
 		res.Message = fmt.Sprintf("stage %d has no steps", r.to.Stage)
 		return
 	}
-	if !r.opts.NoJournal {
-		l, err := journal.Read(ctx, r.servers(), r.to.Cluster, r.opts.ProbeTimeout)
-		if err != nil {
-			res.Warnings = append(res.Warnings, "rollout journal not read: "+err.Error())
-		}
-		r.journal = l
-	}
 	st := r.observe(ctx)
+	if !r.opts.NoJournal {
+		// Through the serving hosts only: a host that is down would cost a
+		// session timeout each.
+		var serving []string
+		for _, h := range r.hosts {
+			if o := st.Hosts[h]; o.Serving {
+				serving = append(serving, o.Addr)
+			}
+		}
+		if len(serving) > 0 {
+			l, err := journal.Read(ctx, serving, r.to.Cluster, r.opts.ProbeTimeout)
+			if err != nil {
+				res.Warnings = append(res.Warnings, "rollout journal not read: "+err.Error())
+			}
+			r.journal = l
+		}
+	}
 	var already []string
 	for i, s := range r.steps {
 		if r.isDone(st, s) {

@@ -66,9 +66,13 @@ members (show: of the last stage, then stage 0).`,
 				return usageErr("--host is for journal ack")
 			}
 			var servers []string
+			seen := map[string]bool{}
 			for _, k := range []int{max(*stage, 0), last, 0} {
 				for _, mem := range render.NewManifest(c, p, k).LiveMembers() {
-					servers = append(servers, net.JoinHostPort(mem.Address, strconv.Itoa(mem.ClientPort)))
+					if a := net.JoinHostPort(mem.Address, strconv.Itoa(mem.ClientPort)); !seen[a] {
+						seen[a] = true
+						servers = append(servers, a)
+					}
 				}
 			}
 			ctx := context.Background()
