@@ -85,6 +85,17 @@ type ExitError struct {
 	Killed string
 }
 
+// NotRunnable tells whether the command could not be run at all rather
+// than failing: sh did not start, or sh's own statuses for a command it
+// could not execute (126) or find (127). That is the environment's fault
+// (a missing binary, a PATH without it), not the step's.
+func (e *ExitError) NotRunnable() bool {
+	if e.Killed != "" {
+		return false
+	}
+	return e.Code == 126 || e.Code == 127 || e.Code < 0
+}
+
 // Unwrap gives the cause: the context's error for a killed command, so
 // callers can tell a timeout (context.DeadlineExceeded) from an interrupt.
 func (e *ExitError) Unwrap() error { return e.Err }
