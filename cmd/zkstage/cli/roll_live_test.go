@@ -1,0 +1,233 @@
+package cli
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/zkstage/zkstage/lab"
+	"github.com/zkstage/zkstage/lab/labtest"
+)
+
+// liveCluster copies clusters/lab to a temporary folder with every address
+// moved into 127.0.71.x, a range no other test uses, so this test can run
+// beside the other packages' live tests: 127.0.1.N -> 127.0.71.N,
+// 127.0.2.N -> 127.0.71.2N, 127.0.3.N -> 127.0.71.3N.
+func liveCluster(t *testing.T) string {
+	t.Helper()
+	src, err := os.ReadFile("../../../clusters/lab/cluster.cue")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := regexp.MustCompile(`"127\.0\.([123])\.([0-9]+)"`)
+	moved := addr.ReplaceAllStringFunc(string(src), func(a string) string {
+		m := addr.FindStringSubmatch(a)
+		if m[1] == "1" {
+			return `"127.0.71.` + m[2] + `"`
+		}
+		return `"127.0.71.` + m[1] + m[2] + `"`
+	})
+	if strings.Contains(moved, `"127.0.1.`) || !strings.Contains(moved, `"127.0.71.21"`) {
+		t.Fatalf("address rewrite missed some hosts:\n%s", moved)
+	}
+	dir := filepath.Join(t.TempDir(), "lab71")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "cluster.cue"), []byte(moved), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return dir
+}
+
+// zkstageCmd is the zkstage program: testscript.RunMain put a link to this
+// test binary, which then runs Main, on PATH. It runs as its own process,
+// so signals reach it exactly as they reach an installed zkstage.
+func zkstageCmd(t *testing.T, args ...string) (*exec.Cmd, *bytes.Buffer, *bytes.Buffer) {
+	t.Helper()
+	bin, err := exec.LookPath("zkstage")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	return cmd, &stdout, &stderr
+}
+
+// runBounded runs or waits for cmd (already started when started is true)
+// and returns its exit code; a run longer than bound fails the test, which
+// is how a hang shows, not a performance bound.
+func runBounded(t *testing.T, cmd *exec.Cmd, started bool, bound time.Duration) int {
+	t.Helper()
+	if !started {
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode()
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		return 0
+	case <-time.After(bound):
+		_ = cmd.Process.Kill()
+		t.Fatalf("%s still running after %s", strings.Join(cmd.Args, " "), bound)
+		return -1
+	}
+}
+
+// processGone tells whether pid has exited; a zombie has (a container's
+// init may never reap the orphans of a killed sh).
+func processGone(pid int) bool {
+	if syscall.Kill(pid, 0) != nil {
+		return true
+	}
+	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
+	if err != nil {
+		return true
+	}
+	s := string(b)
+	i := strings.LastIndexByte(s, ')')
+	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
+}
+
+// The roll's exit codes on a live ensemble: a command that cannot run
+// exits 3, a step timeout with a hung grandchild exits 1 promptly with the
+// grandchild gone, and SIGINT during a step exits 4 with the step's whole
+// process group killed. Each case leaves the ensemble at stage 00 (no
+// command does anything), so the next case's pre-step checks pass.
+func TestLiveRollExitCodes(t *testing.T) {
+	labtest.Require(t)
+	if _, err := lab.FindRuntime("", "", "3.8.0"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("live roll test needs ZooKeeper 3.8: %v", err)
+		}
+		t.Skipf("live roll test: %v", err)
+	}
+	dir := liveCluster(t)
+	state := filepath.Join(t.TempDir(), "state")
+	t.Cleanup(func() {
+		if l, err := lab.New(lab.Options{State: state}); err == nil {
+			if _, err := l.Down(context.Background()); err != nil {
+				t.Errorf("lab down: %v", err)
+			}
+		}
+	})
+	up, _, upErr := zkstageCmd(t, "lab", "up", dir, "--state", state)
+	if code := runBounded(t, up, false, 3*time.Minute); code != 0 {
+		t.Fatalf("lab up exited %d:\n%s", code, upErr)
+	}
+	// roll refuses a step while any host is not yet serving; wait for all.
+	ver, verOut, _ := zkstageCmd(t, "verify", dir, "--wait", "90s")
+	if code := runBounded(t, ver, false, 3*time.Minute); code != 0 {
+		t.Fatalf("stage 00 never verified (exit %d):\n%s", code, verOut)
+	}
+	roll := func(extra ...string) []string {
+		return append([]string{"roll", dir, "--stage", "1"}, extra...)
+	}
+
+	t.Run("not runnable", func(t *testing.T) {
+		cmd, _, stderr := zkstageCmd(t, roll("--exec", "zkstage-no-such-command-71")...)
+		if code := runBounded(t, cmd, false, 2*time.Minute); code != ExitEnv {
+			t.Fatalf("exit %d, want %d:\n%s", code, ExitEnv, stderr)
+		}
+		if !strings.Contains(stderr.String(), "command exited with status 127") {
+			t.Errorf("stderr does not name sh's status 127:\n%s", stderr)
+		}
+	})
+
+	t.Run("step timeout", func(t *testing.T) {
+		pidFile := filepath.Join(t.TempDir(), "pid")
+		cmd, _, stderr := zkstageCmd(t, roll("--step-timeout", "3s", "--exec", `sleep 300 & echo $! > "$PIDFILE"; wait`)...)
+		cmd.Env = append(os.Environ(), "PIDFILE="+pidFile)
+		start := time.Now()
+		code := runBounded(t, cmd, false, 2*time.Minute)
+		t.Logf("timed-out roll returned after %s", time.Since(start).Round(10*time.Millisecond))
+		if code != ExitCheck {
+			t.Fatalf("exit %d, want %d:\n%s", code, ExitCheck, stderr)
+		}
+		if !strings.Contains(stderr.String(), "command did not finish within the step timeout 3s: step timed out") {
+			t.Errorf("stderr does not say the step timed out:\n%s", stderr)
+		}
+		checkGone(t, pidFile)
+	})
+
+	t.Run("interrupted", func(t *testing.T) {
+		pidFile := filepath.Join(t.TempDir(), "pid")
+		cmd, stdout, stderr := zkstageCmd(t, roll("--exec", `sleep 300 & echo $! > "$PIDFILE"; wait`)...)
+		cmd.Env = append(os.Environ(), "PIDFILE="+pidFile)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Interrupt once the first step's command runs (its grandchild
+		// exists), the moment a Ctrl-C matters most.
+		for end := time.Now().Add(2 * time.Minute); ; time.Sleep(50 * time.Millisecond) {
+			if b, err := os.ReadFile(pidFile); err == nil && len(bytes.TrimSpace(b)) > 0 {
+				break
+			}
+			if time.Now().After(end) {
+				_ = cmd.Process.Kill()
+				t.Fatalf("the first step's command never started:\n%s", stderr)
+			}
+		}
+		if err := cmd.Process.Signal(os.Interrupt); err != nil {
+			t.Fatal(err)
+		}
+		start := time.Now()
+		code := runBounded(t, cmd, true, time.Minute)
+		t.Logf("interrupted roll returned %s after SIGINT", time.Since(start).Round(10*time.Millisecond))
+		if code != ExitInterrupted {
+			t.Fatalf("exit %d, want %d:\n%s", code, ExitInterrupted, stderr)
+		}
+		if !regexp.MustCompile(`(?m)^zkstage roll: stopped at restart \S+: interrupted: cancelled: killed the command`).MatchString(stderr.String()) {
+			t.Errorf("stderr does not report the interrupted step:\n%s", stderr)
+		}
+		if !strings.Contains(stdout.String(), "STOPPED") {
+			t.Errorf("no summary on stdout:\n%s", stdout)
+		}
+		checkGone(t, pidFile)
+	})
+}
+
+// checkGone fails the test unless the process whose pid the step's command
+// wrote is gone. SIGKILL is delivered asynchronously, so it gets a few
+// seconds to die.
+func checkGone(t *testing.T, pidFile string) {
+	t.Helper()
+	b, err := os.ReadFile(pidFile)
+	if err != nil {
+		t.Fatalf("the step's command wrote no pid: %v", err)
+	}
+	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
+	if err != nil || pid <= 1 {
+		t.Fatalf("pid file holds %q", b)
+	}
+	// Never leak a sleep 300 if the assertion below fails.
+	t.Cleanup(func() {
+		if !processGone(pid) {
+			_ = syscall.Kill(pid, syscall.SIGKILL)
+		}
+	})
+	for end := time.Now().Add(5 * time.Second); !processGone(pid); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(end) {
+			t.Fatalf("the step's grandchild %d still runs after zkstage exited", pid)
+		}
+	}
+}
