@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"strconv"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -19,27 +20,28 @@ import (
 )
 
 // liveCluster copies clusters/lab to a temporary folder with every address
-// moved into 127.0.71.x, a range no other test uses, so this test can run
-// beside the other packages' live tests: 127.0.1.N -> 127.0.71.N,
-// 127.0.2.N -> 127.0.71.2N, 127.0.3.N -> 127.0.71.3N.
-func liveCluster(t *testing.T) string {
+// moved into 127.0.<net>.x (71, 72: ranges no other test uses), so this
+// test can run beside the other packages' live tests: 127.0.1.N ->
+// 127.0.<net>.N, 127.0.2.N -> 127.0.<net>.2N, 127.0.3.N -> 127.0.<net>.3N.
+func liveCluster(t *testing.T, net int) string {
 	t.Helper()
 	src, err := os.ReadFile("../../../clusters/lab/cluster.cue")
 	if err != nil {
 		t.Fatal(err)
 	}
 	addr := regexp.MustCompile(`"127\.0\.([123])\.([0-9]+)"`)
+	prefix := `"127.0.` + strconv.Itoa(net) + `.`
 	moved := addr.ReplaceAllStringFunc(string(src), func(a string) string {
 		m := addr.FindStringSubmatch(a)
 		if m[1] == "1" {
-			return `"127.0.71.` + m[2] + `"`
+			return prefix + m[2] + `"`
 		}
-		return `"127.0.71.` + m[1] + m[2] + `"`
+		return prefix + m[1] + m[2] + `"`
 	})
-	if strings.Contains(moved, `"127.0.1.`) || !strings.Contains(moved, `"127.0.71.21"`) {
+	if strings.Contains(moved, `"127.0.1.`) || !strings.Contains(moved, prefix+`21"`) {
 		t.Fatalf("address rewrite missed some hosts:\n%s", moved)
 	}
-	dir := filepath.Join(t.TempDir(), "lab71")
+	dir := filepath.Join(t.TempDir(), "lab"+strconv.Itoa(net))
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
 	}
@@ -114,14 +116,8 @@ func processGone(pid int) bool {
 // process group killed. Each case leaves the ensemble at stage 00 (no
 // command does anything), so the next case's pre-step checks pass.
 func TestLiveRollExitCodes(t *testing.T) {
-	labtest.Require(t)
-	if _, err := lab.FindRuntime("", "", "3.8.0"); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("live roll test needs ZooKeeper 3.8: %v", err)
-		}
-		t.Skipf("live roll test: %v", err)
-	}
-	dir := liveCluster(t)
+	requireZooKeeper38(t)
+	dir := liveCluster(t, 71)
 	state := filepath.Join(t.TempDir(), "state")
 	t.Cleanup(func() {
 		if l, err := lab.New(lab.Options{State: state}); err == nil {
@@ -204,6 +200,89 @@ func TestLiveRollExitCodes(t *testing.T) {
 		}
 		checkGone(t, pidFile)
 	})
+}
+
+// requireZooKeeper38 skips unless java and ZooKeeper 3.8 (clusters/lab's
+// line) are here, failing instead in CI.
+func requireZooKeeper38(t *testing.T) {
+	t.Helper()
+	labtest.Require(t)
+	if _, err := lab.FindRuntime("", "", "3.8.0"); err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("live test needs ZooKeeper 3.8: %v", err)
+		}
+		t.Skipf("live test: %v", err)
+	}
+}
+
+// SIGINT during a bench exits 4, not 1 (a failed measurement), and the
+// bench still stops the lab it started.
+func TestLiveBenchInterrupted(t *testing.T) {
+	requireZooKeeper38(t)
+	dir := liveCluster(t, 72)
+	state := filepath.Join(t.TempDir(), "bench")
+	t.Cleanup(func() {
+		for _, m := range []string{"rolling", "naive"} {
+			if l, err := lab.New(lab.Options{State: filepath.Join(state, m)}); err == nil {
+				_, _ = l.Down(context.Background())
+			}
+		}
+	})
+	cmd, _, _ := zkstageCmd(t, "bench", dir, "--state", state)
+	stderr := &lockedBuffer{}
+	cmd.Stderr = stderr
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// The first progress line says stage 1 was rolled: the bench is in the
+	// middle of its rolling run, with a lab and a writer up.
+	for end := time.Now().Add(4 * time.Minute); !strings.Contains(stderr.String(), "rolling stage 1 "); time.Sleep(100 * time.Millisecond) {
+		if time.Now().After(end) {
+			_ = cmd.Process.Kill()
+			t.Fatalf("bench never reported stage 1:\n%s", stderr)
+		}
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	if code := runBounded(t, cmd, true, 2*time.Minute); code != ExitInterrupted {
+		t.Fatalf("exit %d, want %d:\n%s", code, ExitInterrupted, stderr)
+	}
+	if !regexp.MustCompile(`(?m)^zkstage bench: interrupted`).MatchString(stderr.String()) {
+		t.Errorf("stderr does not say the bench was interrupted:\n%s", stderr)
+	}
+	l, err := lab.New(lab.Options{State: filepath.Join(state, "rolling")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	st, err := l.Status(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, h := range st {
+		if h.Running {
+			t.Errorf("%s (pid %d) still runs after the interrupted bench", h.Host, h.Pid)
+		}
+	}
+}
+
+// lockedBuffer is a bytes.Buffer the test may read while the process it
+// belongs to still writes it.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
 }
 
 // checkGone fails the test unless the process whose pid the step's command
