@@ -6,11 +6,11 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
+
+	"github.com/zkstage/zkstage/internal/proctest"
 )
 
 // hangBound is how long a Shell.Exec may take before the test calls it
@@ -33,63 +33,6 @@ func execBounded(t *testing.T, ctx context.Context, sh Shell) error {
 	}
 }
 
-// readPid reads the pid a test command wrote with echo $! > FILE.
-func readPid(t *testing.T, file string) int {
-	t.Helper()
-	b, err := os.ReadFile(file)
-	if err != nil {
-		t.Fatalf("the command did not write its background pid: %v", err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 1 {
-		t.Fatalf("pid file holds %q", b)
-	}
-	return pid
-}
-
-// alive tells whether pid is a running process. A zombie counts as dead: it
-// has exited and only waits to be reaped, which a container's init may
-// never do (orphans of a killed sh are reparented to it).
-func alive(pid int) bool {
-	if err := syscall.Kill(pid, 0); err != nil {
-		return false
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return false
-	}
-	// pid (comm) S ...: the state follows the last ')'.
-	s := string(b)
-	if i := strings.LastIndexByte(s, ')'); i >= 0 && i+2 < len(s) {
-		return s[i+2] != 'Z'
-	}
-	return true
-}
-
-// waitDead polls until pid has died. SIGKILL is delivered asynchronously,
-// so a process signalled just before Exec returned may need a moment to
-// finish dying; 5 s is far beyond that and well inside hangBound.
-func waitDead(pid int) bool {
-	for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(20 * time.Millisecond) {
-		if !alive(pid) {
-			return true
-		}
-	}
-	return false
-}
-
-// killOnCleanup makes sure a test's background process never outlives it,
-// whatever Exec did.
-func killOnCleanup(t *testing.T, pidFile string) {
-	t.Cleanup(func() {
-		if b, err := os.ReadFile(pidFile); err == nil {
-			if pid, err := strconv.Atoi(strings.TrimSpace(string(b))); err == nil && pid > 1 {
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
-		}
-	})
-}
-
 // A step timeout kills the command's whole process group, not only sh: a
 // grandchild (a hung ssh) that holds sh's stdout would otherwise keep Wait
 // from returning until it exits on its own. Each command writes its
@@ -109,7 +52,7 @@ func TestShellTimeoutKillsProcessGroup(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			pidFile := filepath.Join(t.TempDir(), "pid")
-			killOnCleanup(t, pidFile)
+			proctest.KillOnCleanup(t, pidFile)
 			ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
 			defer cancel()
 			var out bytes.Buffer
@@ -121,8 +64,8 @@ func TestShellTimeoutKillsProcessGroup(t *testing.T) {
 			if !errors.Is(err, context.DeadlineExceeded) {
 				t.Errorf("err = %v, want it to wrap context.DeadlineExceeded", err)
 			}
-			pid := readPid(t, pidFile)
-			if !waitDead(pid) {
+			pid := proctest.ReadPid(t, pidFile)
+			if !proctest.WaitDead(pid) {
 				t.Errorf("grandchild %d still runs after Exec returned", pid)
 			}
 		})
@@ -133,7 +76,7 @@ func TestShellTimeoutKillsProcessGroup(t *testing.T) {
 // and says so, rather than calling it a timeout.
 func TestShellCancelKillsProcessGroup(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
-	killOnCleanup(t, pidFile)
+	proctest.KillOnCleanup(t, pidFile)
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
 		// Cancel once the grandchild exists, so the test exercises the kill.
@@ -149,7 +92,7 @@ func TestShellCancelKillsProcessGroup(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cancelled") || !errors.Is(err, context.Canceled) {
 		t.Fatalf("err = %v, want a cancellation wrapping context.Canceled", err)
 	}
-	if pid := readPid(t, pidFile); !waitDead(pid) {
+	if pid := proctest.ReadPid(t, pidFile); !proctest.WaitDead(pid) {
 		t.Errorf("grandchild %d still runs after Exec returned", pid)
 	}
 }
@@ -161,7 +104,7 @@ func TestShellCancelKillsProcessGroup(t *testing.T) {
 // server that way, and only a timeout or an interrupt kills the group.
 func TestShellChildKeepsOutputOpen(t *testing.T) {
 	pidFile := filepath.Join(t.TempDir(), "pid")
-	killOnCleanup(t, pidFile)
+	proctest.KillOnCleanup(t, pidFile)
 	var out bytes.Buffer
 	err := execBounded(t, context.Background(), Shell{
 		Command: `echo started; sleep 300 & echo $! > "$PIDFILE"; exit 0`,
@@ -173,12 +116,12 @@ func TestShellChildKeepsOutputOpen(t *testing.T) {
 	if !strings.Contains(out.String(), "started") {
 		t.Errorf("output = %q, want the command's output before it exited", out.String())
 	}
-	if pid := readPid(t, pidFile); !alive(pid) {
+	if pid := proctest.ReadPid(t, pidFile); !proctest.Alive(pid) {
 		t.Errorf("background child %d was killed, want it left running after a successful step", pid)
 	}
 	// The same with a failing exit status keeps the status.
 	pidFile2 := filepath.Join(t.TempDir(), "pid")
-	killOnCleanup(t, pidFile2)
+	proctest.KillOnCleanup(t, pidFile2)
 	err = execBounded(t, context.Background(), Shell{
 		Command: `sleep 300 & echo $! > "$PIDFILE"; exit 3`,
 		Env:     []string{"PIDFILE=" + pidFile2}, KillGrace: time.Second,

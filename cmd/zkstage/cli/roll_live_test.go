@@ -11,10 +11,10 @@ import (
 	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 
+	"github.com/zkstage/zkstage/internal/proctest"
 	"github.com/zkstage/zkstage/lab"
 	"github.com/zkstage/zkstage/lab/labtest"
 )
@@ -95,21 +95,6 @@ func runBounded(t *testing.T, cmd *exec.Cmd, started bool, bound time.Duration) 
 	}
 }
 
-// processGone tells whether pid has exited; a zombie has (a container's
-// init may never reap the orphans of a killed sh).
-func processGone(pid int) bool {
-	if syscall.Kill(pid, 0) != nil {
-		return true
-	}
-	b, err := os.ReadFile("/proc/" + strconv.Itoa(pid) + "/stat")
-	if err != nil {
-		return true
-	}
-	s := string(b)
-	i := strings.LastIndexByte(s, ')')
-	return i >= 0 && i+2 < len(s) && s[i+2] == 'Z'
-}
-
 // The roll's exit codes on a live ensemble: a command that cannot run
 // exits 3, a step timeout with a hung grandchild exits 1 promptly with the
 // grandchild gone, and SIGINT during a step exits 4 with the step's whole
@@ -151,6 +136,7 @@ func TestLiveRollExitCodes(t *testing.T) {
 
 	t.Run("step timeout", func(t *testing.T) {
 		pidFile := filepath.Join(t.TempDir(), "pid")
+		proctest.KillOnCleanup(t, pidFile)
 		cmd, _, stderr := zkstageCmd(t, roll("--step-timeout", "3s", "--exec", `sleep 300 & echo $! > "$PIDFILE"; wait`)...)
 		cmd.Env = append(os.Environ(), "PIDFILE="+pidFile)
 		start := time.Now()
@@ -162,11 +148,14 @@ func TestLiveRollExitCodes(t *testing.T) {
 		if !strings.Contains(stderr.String(), "command did not finish within the step timeout 3s: step timed out") {
 			t.Errorf("stderr does not say the step timed out:\n%s", stderr)
 		}
-		checkGone(t, pidFile)
+		if pid := proctest.ReadPid(t, pidFile); !proctest.WaitDead(pid) {
+			t.Errorf("the step's grandchild %d still runs after zkstage exited", pid)
+		}
 	})
 
 	t.Run("interrupted", func(t *testing.T) {
 		pidFile := filepath.Join(t.TempDir(), "pid")
+		proctest.KillOnCleanup(t, pidFile)
 		cmd, stdout, stderr := zkstageCmd(t, roll("--exec", `sleep 300 & echo $! > "$PIDFILE"; wait`)...)
 		cmd.Env = append(os.Environ(), "PIDFILE="+pidFile)
 		if err := cmd.Start(); err != nil {
@@ -198,7 +187,9 @@ func TestLiveRollExitCodes(t *testing.T) {
 		if !strings.Contains(stdout.String(), "STOPPED") {
 			t.Errorf("no summary on stdout:\n%s", stdout)
 		}
-		checkGone(t, pidFile)
+		if pid := proctest.ReadPid(t, pidFile); !proctest.WaitDead(pid) {
+			t.Errorf("the step's grandchild %d still runs after zkstage exited", pid)
+		}
 	})
 }
 
@@ -283,30 +274,4 @@ func (l *lockedBuffer) String() string {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.b.String()
-}
-
-// checkGone fails the test unless the process whose pid the step's command
-// wrote is gone. SIGKILL is delivered asynchronously, so it gets a few
-// seconds to die.
-func checkGone(t *testing.T, pidFile string) {
-	t.Helper()
-	b, err := os.ReadFile(pidFile)
-	if err != nil {
-		t.Fatalf("the step's command wrote no pid: %v", err)
-	}
-	pid, err := strconv.Atoi(strings.TrimSpace(string(b)))
-	if err != nil || pid <= 1 {
-		t.Fatalf("pid file holds %q", b)
-	}
-	// Never leak a sleep 300 if the assertion below fails.
-	t.Cleanup(func() {
-		if !processGone(pid) {
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-		}
-	})
-	for end := time.Now().Add(5 * time.Second); !processGone(pid); time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(end) {
-			t.Fatalf("the step's grandchild %d still runs after zkstage exited", pid)
-		}
-	}
 }
