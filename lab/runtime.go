@@ -38,9 +38,16 @@ type Runtime struct {
 }
 
 // MissingError is a missing java or ZooKeeper, with the install hint.
-type MissingError struct{ What string }
+type MissingError struct {
+	What string
+	// Where, when set, says where it was looked for ("in /opt/zk (no ...)").
+	Where string
+}
 
 func (e *MissingError) Error() string {
+	if e.Where != "" {
+		return fmt.Sprintf("%s not found %s: %s", e.What, e.Where, InstallHint)
+	}
 	return fmt.Sprintf("%s not found: %s", e.What, InstallHint)
 }
 
@@ -138,7 +145,7 @@ func homeRuntime(java, home string) (*Runtime, error) {
 		}
 	}
 	if version == "" {
-		return nil, fmt.Errorf("ZooKeeper not found in %s (no zookeeper-<version>.jar at the top or in lib/): %s", home, InstallHint)
+		return nil, &MissingError{What: "ZooKeeper", Where: "in " + home + " (no zookeeper-<version>.jar at the top or in lib/)"}
 	}
 	// conf/ first so the install's logback.xml / log4j.properties apply.
 	cp := append([]string{filepath.Join(home, "conf")}, jars...)

@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -68,11 +67,7 @@ temporary folder, removed afterwards); they are stopped at the end.`,
 				st = tmp
 			}
 			if _, err := lab.FindRuntime(*zkHome, "", ""); err != nil {
-				var me *lab.MissingError
-				if errors.As(err, &me) {
-					return usageErr("%v", err)
-				}
-				return err
+				return runtimeErr(err)
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
@@ -88,6 +83,18 @@ temporary folder, removed afterwards); they are stopped at the end.`,
 				} else {
 					printBench(env, res)
 				}
+			}
+			// A signal cancels ctx, and Bench then fails on it: report the
+			// interrupt (4), not a failed measurement (1).
+			if ctx.Err() != nil {
+				msg := "interrupted"
+				if err != nil {
+					msg += ": " + err.Error()
+				}
+				return interrupted("%s", msg)
+			}
+			if isRuntimeErr(err) {
+				return envErr("%v", err)
 			}
 			if err != nil {
 				return checkFailed("%v", err)

@@ -39,8 +39,3 @@ func formatError(e cueerrors.Error) string {
 	return b.String()
 }
 
-// envErr is an environment error (exit 3): the ensemble or a runtime could
-// not be reached, as opposed to bad input (2) or a failed check (1).
-func envErr(format string, args ...interface{}) error {
-	return &exitError{code: 3, msg: fmt.Sprintf(format, args...)}
-}

@@ -9,8 +9,8 @@ import (
 func init() {
 	register(&Command{
 		Name:  "help",
-		Usage: "help [command|schema]",
-		Short: "show help for a command, or the cluster schema",
+		Usage: "help [command|schema|exit-codes]",
+		Short: "show help for a command, the cluster schema or the exit codes",
 		Run: func(env *Env, _ *pflag.FlagSet) error {
 			if len(env.Args) == 0 {
 				printCommands(env.Stdout)
@@ -19,6 +19,10 @@ func init() {
 			if env.Args[0] == "schema" {
 				_, err := env.Stdout.Write(schema.Source())
 				return err
+			}
+			if env.Args[0] == "exit-codes" {
+				printExitCodes(env.Stdout)
+				return nil
 			}
 			c, ok := commands[env.Args[0]]
 			if !ok {

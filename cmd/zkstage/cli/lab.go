@@ -90,11 +90,7 @@ with this lab's config are ever signalled.`,
 			}
 			l, err := lab.New(lab.Options{State: st, ZooKeeperHome: *zkHome, Version: c.Version.String(), TickTime: *tick})
 			if err != nil {
-				var me *lab.MissingError
-				if errors.As(err, &me) {
-					return usageErr("%v", err)
-				}
-				return err
+				return runtimeErr(err)
 			}
 			rendered, err := render.StageFiles(c, p, *stage)
 			if err != nil {
@@ -140,6 +136,22 @@ with this lab's config are ever signalled.`,
 			return nil
 		},
 	})
+}
+
+// runtimeErr maps a runtime the lab cannot use (java or ZooKeeper missing,
+// or ZooKeeper of another release line than the spec's) to an environment
+// error: installing the runtime fixes it, not changing the arguments.
+func runtimeErr(err error) error {
+	if isRuntimeErr(err) {
+		return envErr("%v", err)
+	}
+	return err
+}
+
+func isRuntimeErr(err error) bool {
+	var me *lab.MissingError
+	var ve *lab.VersionError
+	return errors.As(err, &me) || errors.As(err, &ve)
 }
 
 func printLab(env *Env, l *lab.Lab, res []lab.HostStatus) {

@@ -2,11 +2,14 @@ package cli
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -55,7 +58,11 @@ gate: the host serves in its role's mode with stage N's membership and id
 whose mntr shows exactly the other live hosts as synced learners. A failed
 command, refused step or gate not passed within --step-timeout stops the
 roll at once (no other host is touched): the host and the reason are
-printed and the exit code is 1.
+printed and the exit code is 1; 3 when the command could not run at all
+(no sh, or sh's status 126 or 127). When --step-timeout ends a command, or
+SIGINT/SIGTERM interrupts the roll, the command's whole process group (sh
+and everything it started, such as ssh) gets SIGTERM, then SIGKILL 5s
+later; an interrupted roll exits 4. See zkstage help exit-codes.
 
 Every step whose gate passed is recorded in the rollout journal, a znode
 in the ensemble itself (/zkstage/<cluster>/journal; see zkstage journal),
@@ -132,15 +139,29 @@ Progress: one line per step on stderr. Summary per step on stdout.`,
 				printPreview(env, pv, *execCmd)
 				return nil
 			}
+			// Every step runs sh -c: without sh no step can run, which is
+			// the machine's fault, not the spec's; say so before touching
+			// the ensemble.
+			if _, err := exec.LookPath("sh"); err != nil {
+				return envErr("--exec needs sh to run the command: %v", err)
+			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			x := &lastErrExec{x: rollout.Shell{Command: *execCmd, Output: env.Stderr}}
 			res, err := rollout.Run(ctx, rollout.Options{
 				From: from, To: to, Dir: absDir,
-				Exec:        rollout.Shell{Command: *execCmd, Output: env.Stderr},
+				Exec:        x,
 				StepTimeout: *stepTimeout, Resume: *resume, Canary: *canary, KeepLeader: *keepLeader, NoJournal: *noJournal,
 				Progress: func(e rollout.Event) { printProgress(env, e) },
 			})
+			// A signal cancels ctx; whatever Run made of that (a step failed
+			// "interrupted: ...", or an error), the roll was interrupted
+			// (4), which is not a failed gate (1). The summary still prints.
+			sig := ctx.Err() != nil
 			if err != nil {
+				if sig {
+					return interrupted("interrupted: %v", err)
+				}
 				return err
 			}
 			if *output == "json" {
@@ -151,17 +172,51 @@ Progress: one line per step on stderr. Summary per step on stdout.`,
 				printRoll(env, res, *canary != "")
 			}
 			if !res.OK {
+				fail := checkFailed
+				switch {
+				case sig:
+					fail = interrupted
+				case x.notRunnable():
+					fail = envErr
+				}
 				if res.Failure != nil {
 					for _, e := range res.Failure.Evidence {
 						fmt.Fprintf(env.Stderr, "  %s\n", e)
 					}
-					return checkFailed("stopped at %s %s: %s", res.Failure.Action, res.Failure.Host, res.Failure.Reason)
+					return fail("stopped at %s %s: %s", res.Failure.Action, res.Failure.Host, res.Failure.Reason)
 				}
-				return checkFailed("%s", res.Message)
+				return fail("%s", res.Message)
 			}
+			// A signal after the last gate passed and Run verified the end
+			// leaves the stage done: that is success, whatever came late.
 			return nil
 		},
 	})
+}
+
+// lastErrExec runs the steps with x and keeps the last step's error, so the
+// CLI can tell a command that could not run at all (exit 3) from one that
+// failed (exit 1) without the runner's result carrying error types.
+type lastErrExec struct {
+	x    rollout.Executor
+	mu   sync.Mutex
+	last error
+}
+
+func (l *lastErrExec) Exec(ctx context.Context, step rollout.StepEnv) error {
+	err := l.x.Exec(ctx, step)
+	l.mu.Lock()
+	l.last = err
+	l.mu.Unlock()
+	return err
+}
+
+// notRunnable tells whether the last step's command could not be run.
+func (l *lastErrExec) notRunnable() bool {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	var ee *rollout.ExitError
+	return errors.As(l.last, &ee) && ee.NotRunnable()
 }
 
 func printProgress(env *Env, e rollout.Event) {

@@ -14,12 +14,44 @@ import (
 	"github.com/spf13/pflag"
 )
 
-// Exit codes shared by every subcommand (etcdctl-style typed exits).
+// Exit codes shared by every subcommand (etcdctl-style typed exits). The
+// table below is the one place they are described: `zkstage help
+// exit-codes` prints it, and the README copies it.
 const (
-	ExitOK    = 0 // success
-	ExitCheck = 1 // a check failed, or drift was found
-	ExitUsage = 2 // usage or input error
+	ExitOK          = 0 // success
+	ExitCheck       = 1 // a check failed, or drift was found
+	ExitUsage       = 2 // usage or input error
+	ExitEnv         = 3 // the environment is missing something (see exitCodes)
+	ExitInterrupted = 4 // SIGINT or SIGTERM stopped a roll or bench
 )
+
+// exitCodes documents every exit code, in order; Detail is wrapped for a
+// terminal, one line per element.
+var exitCodes = []struct {
+	Code   int
+	Name   string
+	Detail []string
+}{
+	{ExitOK, "ok", []string{"success"}},
+	{ExitCheck, "check failed", []string{
+		"a check failed or drift was found: a vet or verify",
+		"finding, a stale render --check, a roll step refused,",
+		"failing (the --exec command's own non-zero status) or not",
+		"passing its gate, acknowledged writes lost"}},
+	{ExitUsage, "usage", []string{
+		"usage or input error: unknown flag, malformed spec, bad",
+		"stage number, dirty repository, unknown remote"}},
+	{ExitEnv, "environment", []string{
+		"the environment, not the input, is at fault: java or",
+		"ZooKeeper missing (or of another release line) for lab and",
+		"bench; the --exec command not runnable (no sh, or sh's",
+		"status 126 or 127: not executable, not found); a git",
+		"repository or push failure (credentials missing or",
+		"refused, remote unreachable)"}},
+	{ExitInterrupted, "interrupted", []string{
+		"SIGINT or SIGTERM stopped a roll or bench: the running",
+		"step's command was killed and no further step started"}},
+}
 
 // Env is what a command may touch: its streams and arguments.
 type Env struct {
@@ -65,6 +97,29 @@ func usageErr(format string, args ...interface{}) error {
 // checkFailed is a failed check (exit 1); the details are already printed.
 func checkFailed(format string, args ...interface{}) error {
 	return &exitError{code: ExitCheck, msg: fmt.Sprintf(format, args...)}
+}
+
+// envErr is an environment error (exit 3): something the machine lacks or
+// refuses, which no change to the arguments or the spec would fix.
+func envErr(format string, args ...interface{}) error {
+	return &exitError{code: ExitEnv, msg: fmt.Sprintf(format, args...)}
+}
+
+// interrupted is a roll or bench stopped by SIGINT or SIGTERM (exit 4), as
+// opposed to one that failed on its own (exit 1).
+func interrupted(format string, args ...interface{}) error {
+	return &exitError{code: ExitInterrupted, msg: fmt.Sprintf(format, args...)}
+}
+
+// printExitCodes writes the exit code table.
+func printExitCodes(w io.Writer) {
+	fmt.Fprintln(w, "exit codes (every command):")
+	for _, e := range exitCodes {
+		fmt.Fprintf(w, "  %d  %-14s%s\n", e.Code, e.Name, e.Detail[0])
+		for _, l := range e.Detail[1:] {
+			fmt.Fprintf(w, "     %-14s%s\n", "", l)
+		}
+	}
 }
 
 // Main runs zkstage with os.Args and returns the exit code.
@@ -142,7 +197,7 @@ func printCommands(w io.Writer) {
 		fmt.Fprintf(w, "  %-8s %s\n", n, commands[n].Short)
 	}
 	fmt.Fprintln(w)
-	fmt.Fprintln(w, "Run 'zkstage help <command>' for details.")
+	fmt.Fprintln(w, "Run 'zkstage help <command>' for details, 'zkstage help exit-codes' for the exit codes.")
 }
 
 func printUsage(w io.Writer, c *Command, fs *pflag.FlagSet) {

@@ -20,9 +20,17 @@ func TestMain(m *testing.M) {
 }
 
 // TestScripts runs the CLI scripts under testdata/script. Each script gets
-// $CLUSTERS, the repository's example clusters, to copy from.
+// $CLUSTERS, the repository's example clusters, to copy from, and $ZKBIN,
+// the folder holding only the zkstage program: PATH=$ZKBIN runs zkstage on
+// a PATH without java, sh or git.
 func TestScripts(t *testing.T) {
 	clusters, err := filepath.Abs("../../../clusters")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// testscript.RunMain put a folder of links to this binary, one per
+	// command, first on PATH.
+	zk, err := exec.LookPath("zkstage")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,6 +38,7 @@ func TestScripts(t *testing.T) {
 		Dir: "testdata/script",
 		Setup: func(env *testscript.Env) error {
 			env.Setenv("CLUSTERS", clusters)
+			env.Setenv("ZKBIN", filepath.Dir(zk))
 			return nil
 		},
 		UpdateScripts: os.Getenv("UPDATE_SCRIPTS") == "1",

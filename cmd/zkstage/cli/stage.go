@@ -81,8 +81,10 @@ GITHUB_TOKEN), ssh remotes with the ssh agent.`,
 	})
 }
 
-// gitopsErr maps gitops errors to exit codes: input problems exit 2, and
-// so does anything else that stopped the command (a failed push).
+// gitopsErr maps gitops errors to exit codes: input problems (a bad or
+// dirty repository, an unknown ref or remote) exit 2; anything else that
+// stopped the command is the environment's (3): the push was refused for
+// credentials or did not reach the remote, or git storage failed.
 func gitopsErr(err error) error {
 	if err == nil {
 		return nil
@@ -92,9 +94,9 @@ func gitopsErr(err error) error {
 		return usageErr("%s", ie.Msg)
 	}
 	if errors.Is(err, gitops.ErrPushAuth) {
-		return usageErr("%v\nhttps remotes: set %s to a token allowed to push (and %s if the host wants a user name); ssh remotes use the ssh agent", err, EnvGitToken, EnvGitUser)
+		return envErr("%v\nhttps remotes: set %s to a token allowed to push (and %s if the host wants a user name); ssh remotes use the ssh agent", err, EnvGitToken, EnvGitUser)
 	}
-	return usageErr("%s", fmt.Sprint(err))
+	return envErr("%s", fmt.Sprint(err))
 }
 
 // The push credential for http(s) remotes.
