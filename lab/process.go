@@ -17,10 +17,10 @@ import (
 
 const mainClass = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
 
-// spawn starts one ZooKeeper JVM in its own process group (so stop can
-// signal the whole group and a terminal's ^C does not reach it), with stdout
-// and stderr appended to logPath.
-func (l *Lab) spawn(cfgPath, logPath, logDir string) (int, error) {
+// spawn starts one ZooKeeper JVM of rt in its own process group (so stop
+// can signal the whole group and a terminal's ^C does not reach it), with
+// stdout and stderr appended to logPath.
+func (l *Lab) spawn(rt *Runtime, cfgPath, logPath, logDir string) (int, error) {
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return 0, err
@@ -30,11 +30,17 @@ func (l *Lab) spawn(cfgPath, logPath, logDir string) (int, error) {
 		// Small, quick-starting JVMs: a lab runs up to a dozen on 2 cores.
 		"-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
 		"-Dzookeeper.log.dir=" + logDir,
+		// Upstream homes log through log4j 1.2 (3.4, 3.5) or logback (3.6+)
+		// with the home's conf/ first on the classpath; their files read
+		// the root logger from this property (zkServer.sh sets it the same
+		// way) and CONSOLE is stdout: the host's log file.
+		"-Dzookeeper.root.logger=INFO,CONSOLE",
+		// Debian's classpath logs through slf4j-simple, to stderr.
 		"-Dorg.slf4j.simpleLogger.showDateTime=true",
 		"-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
-		"-cp", l.rt.Classpath, mainClass, cfgPath,
+		"-cp", rt.Classpath, mainClass, cfgPath,
 	}
-	cmd := exec.Command(l.rt.Java, args...)
+	cmd := exec.Command(rt.Java, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Dir = filepath.Dir(cfgPath)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -45,7 +51,7 @@ func (l *Lab) spawn(cfgPath, logPath, logDir string) (int, error) {
 		start = func() error { return onForkThread(cmd.Start) }
 	}
 	if err := start(); err != nil {
-		return 0, fmt.Errorf("start %s: %w", l.rt.Java, err)
+		return 0, fmt.Errorf("start %s: %w", rt.Java, err)
 	}
 	pid := cmd.Process.Pid
 	// Reap it when it exits, so a stopped server does not linger as a zombie
