@@ -61,17 +61,25 @@ func (e Ensemble) Members() []compiler.Member {
 }
 
 // Files renders zoo.cfg and myid for every live host, like the renderer
-// does for 3.5+ (client port on the server lines, whitelist, no AdminServer,
-// static config).
+// does for the ensemble's version: for 3.5+ the client port on the server
+// lines, whitelist, no AdminServer, static config; for 3.4 (which knows
+// none of these) clientPort and plain server lines.
 func (e Ensemble) Files() []lab.File {
 	var b strings.Builder
 	b.WriteString("tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=/var/lib/zookeeper\n")
 	fmt.Fprintf(&b, "clientPort=%d\n", ClientPort)
-	b.WriteString("4lw.commands.whitelist=conf,mntr,ruok,srvr\nadmin.enableServer=false\nreconfigEnabled=false\nstandaloneEnabled=false\n")
+	v34 := strings.HasPrefix(e.Version, "3.4.")
+	if !v34 {
+		b.WriteString("4lw.commands.whitelist=conf,mntr,ruok,srvr\nadmin.enableServer=false\nreconfigEnabled=false\nstandaloneEnabled=false\n")
+	}
 	for _, m := range e.Members() {
 		role := ""
 		if m.Role == "observer" {
 			role = ":observer"
+		}
+		if v34 {
+			fmt.Fprintf(&b, "server.%d=%s:%d:%d%s\n", m.ID, m.Address, m.QuorumPort, m.ElectPort, role)
+			continue
 		}
 		fmt.Fprintf(&b, "server.%d=%s:%d:%d%s;%d\n", m.ID, m.Address, m.QuorumPort, m.ElectPort, role, m.ClientPort)
 	}
