@@ -56,8 +56,7 @@ with this lab's config are ever signalled.`,
 		Flags: func(fs *pflag.FlagSet) {
 			stage = fs.Int("stage", 0, "stage whose files the hosts run")
 			state = fs.String("state", "", "state directory (data, logs, pids)")
-			zkHome = fs.String("zookeeper-home", "", "upstream ZooKeeper install of the spec's release line (default: $"+lab.EnvZooKeeperHome+", then --zookeeper-homes, then Debian's package)")
-			zkHomes = fs.String("zookeeper-homes", "", "folder of upstream ZooKeeper installs named by version, 3.4.6/, 3.5.10/ (default: $"+lab.EnvZooKeeperHomes+")")
+			zkHome, zkHomes = zookeeperFlags(fs)
 			tick = fs.Int("tick-time", 200, "tickTime override in ms (0: keep the rendered one)")
 			output = outputFlag(fs, "text", "json")
 		},
@@ -189,6 +188,14 @@ func jsonSource(l *lab.Lab) string {
 		return rt.Source
 	}
 	return ""
+}
+
+// zookeeperFlags are the flags that say where ZooKeeper is, for lab and
+// bench.
+func zookeeperFlags(fs *pflag.FlagSet) (home, homes *string) {
+	home = fs.String("zookeeper-home", "", "upstream ZooKeeper install of the spec's release line (default: $"+lab.EnvZooKeeperHome+", then --zookeeper-homes, then Debian's package)")
+	homes = fs.String("zookeeper-homes", "", "folder of upstream ZooKeeper installs named by version, 3.4.6/, 3.5.10/ (default: $"+lab.EnvZooKeeperHomes+")")
+	return home, homes
 }
 
 // runtimeSource says where ZooKeeper came from, or that down, status and
