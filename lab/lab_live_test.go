@@ -373,6 +373,42 @@ func roles(t *testing.T, version string) {
 	if got := oneLeader(t, l, e, version); got != next {
 		t.Errorf("starting follower %s moved the leader from %s to %s", follower, next, got)
 	}
+
+	// Stopping needs no runtime: the same lab opened for a version this
+	// machine cannot run still lists its servers and brings them down, and
+	// only starting fails.
+	other, err := lab.Open(lab.Options{State: l.State(), Version: "3.99.0", Homes: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := other.Restart(ctx, e.Files(), 0, follower); !isMissing(err) {
+		t.Errorf("restart without a 3.99 runtime: %v, want a missing or version error", err)
+	}
+	st, err := other.Status(ctx)
+	if err != nil || len(st) != 3 {
+		t.Fatalf("status without a runtime: %+v %v", st, err)
+	}
+	for _, s := range st {
+		if !s.Running || (s.Mode != "leader" && s.Mode != "follower") {
+			t.Errorf("status without a runtime: %+v", s)
+		}
+	}
+	down, err := other.Down(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pids := byHost(st)
+	for _, s := range down {
+		if s.Running || s.Action != "stopped" || alive(pids[s.Host].Pid) {
+			t.Errorf("down without a runtime: %+v (pid %d alive %v)", s, pids[s.Host].Pid, alive(pids[s.Host].Pid))
+		}
+	}
+}
+
+func isMissing(err error) bool {
+	var me *lab.MissingError
+	var ve *lab.VersionError
+	return errors.As(err, &me) || errors.As(err, &ve)
 }
 
 // oneLeader asks every running host of e for srvr, checks that each serves
