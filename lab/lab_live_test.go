@@ -15,8 +15,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zkstage/zkstage/compiler"
 	"github.com/zkstage/zkstage/lab"
 	"github.com/zkstage/zkstage/lab/labtest"
+	"github.com/zkstage/zkstage/render"
+	"github.com/zkstage/zkstage/schema"
 	"github.com/zkstage/zkstage/verify"
 )
 
@@ -458,4 +461,76 @@ func sameLine(a, b string) bool {
 		return f[0] + "." + f[1]
 	}
 	return cut(a) == cut(b)
+}
+
+// TestLabRunsRenderedFiles starts the renderer's own files for a spec of
+// each version: the zoo.cfg of 3.4 (clientPort, plain server lines) and of
+// 3.5+ (roles and client addresses on server lines, whitelist, static
+// config) must each start on that version, with the membership conf shows
+// where the version shows one.
+func TestLabRunsRenderedFiles(t *testing.T) { eachVersion(t, runsRenderedFiles) }
+
+func runsRenderedFiles(t *testing.T, version string) {
+	spec := `name: "rendered"
+version: "` + version + `"
+ports: {client: 2181, quorum: 2555, election: 3555}
+datacenters: {dc1: {leader: "preferred", priority: 1}}
+hosts: {
+	"r1": {address: "127.0.15.1", dc: "dc1", myid: 1}
+	"r2": {address: "127.0.15.2", dc: "dc1", myid: 2}
+	"r3": {address: "127.0.15.3", dc: "dc1", myid: 3}
+}
+settings: {tickTime: 200, initLimit: 10, syncLimit: 5, dataDir: "/var/lib/zookeeper"}
+`
+	c, _, err := schema.LoadBytes("cluster.cue", []byte(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := compiler.Compile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered, err := render.StageFiles(c, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var files []lab.File
+	for _, f := range rendered {
+		files = append(files, lab.File{Path: f.Path, Data: f.Data})
+	}
+	l := labtest.NewLabVersion(t, version, nil)
+	ctx := context.Background()
+	if _, err := l.Up(ctx, files, 0); err != nil {
+		t.Fatalf("lab up: %v", err)
+	}
+	labtest.WaitServing(t, l, 60*time.Second)
+	for _, h := range []string{"r1", "r2", "r3"} {
+		st := l.HostStatus(ctx, h)
+		out, err := verify.Word(ctx, net.JoinHostPort(st.Address, strconv.Itoa(st.ClientPort)), "conf", 2*time.Second)
+		if err != nil {
+			t.Fatalf("conf on %s: %v", h, err)
+		}
+		conf, err := verify.ParseConf(out)
+		if err != nil {
+			t.Fatalf("conf on %s: %v\n%s", h, err, out)
+		}
+		if conf.ServerID != st.MyID {
+			t.Errorf("%s: conf serverId %d, myid %d", h, conf.ServerID, st.MyID)
+		}
+		dynamic := !strings.HasPrefix(version, "3.4.")
+		if conf.HasMembership != dynamic {
+			t.Errorf("%s on %s: conf shows membership %v, want %v", h, version, conf.HasMembership, dynamic)
+		}
+		if !dynamic {
+			continue
+		}
+		var got []string
+		for _, m := range conf.Members {
+			got = append(got, m.String())
+		}
+		want := "server.1=127.0.15.1:2555:3555:participant;127.0.15.1:2181 server.2=127.0.15.2:2555:3555:participant;127.0.15.2:2181 server.3=127.0.15.3:2555:3555:participant;127.0.15.3:2181"
+		if strings.Join(got, " ") != want {
+			t.Errorf("%s: members %v, want %s", h, got, want)
+		}
+	}
 }
