@@ -141,20 +141,22 @@ func ours(pid int, cfgPath string) bool {
 	if !hasMain || !hasCfg {
 		return false
 	}
-	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// State is the field after the ")" closing the command name.
-	if i := bytes.LastIndexByte(st, ')'); i >= 0 && i+2 < len(st) && st[i+2] == 'Z' {
-		return false
-	}
-	return true
+	state, _, ok := procStat(pid)
+	return ok && state != 'Z'
 }
 
-// terminate sends SIGTERM to the process group, then SIGKILL after timeout.
+// terminate sends SIGTERM to the process group, then SIGKILL after timeout,
+// and returns once the process is gone. Gone is not "no longer ours": once
+// an exiting JVM has dropped its memory, /proc/PID/cmdline reads empty while
+// it still closes its files, sockets included (seen under load: a stopped
+// server still alive right after Down returned), so a start right after
+// could find its ports taken.
 func terminate(pid int, cfgPath string, timeout time.Duration) error {
 	if !ours(pid, cfgPath) {
+		return nil
+	}
+	_, start, ok := procStat(pid)
+	if !ok {
 		return nil
 	}
 	if err := syscall.Kill(-pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
@@ -162,19 +164,65 @@ func terminate(pid int, cfgPath string, timeout time.Duration) error {
 	}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if !ours(pid, cfgPath) {
+		if gone(pid, start) {
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	for i := 0; i < 100; i++ {
-		if !ours(pid, cfgPath) {
+		if gone(pid, start) {
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	return fmt.Errorf("pid %d did not exit after SIGKILL", pid)
+}
+
+// gone reports whether the process that had pid and start time start has
+// ended entirely. A JVM this process started and has not reaped is not gone
+// (Wait returns once every thread has exited). Otherwise /proc says: no
+// entry, another process under the recycled pid, or a zombie without
+// threads left (a zombie thread-group leader lingers while its other
+// threads still exit).
+func gone(pid int, start string) bool {
+	if v, ok := exits.Load(pid); ok {
+		select {
+		case <-v.(*exit).done:
+			// Reaped: the pid may belong to another process by now.
+		default:
+			return false
+		}
+	}
+	state, st, ok := procStat(pid)
+	if !ok || st != start {
+		return true
+	}
+	if state != 'Z' && state != 'X' {
+		return false
+	}
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	return err != nil || len(tasks) <= 1
+}
+
+// procStat returns the state and start time (clock ticks after boot, as
+// text) of pid from /proc/PID/stat; ok is false when there is none.
+func procStat(pid int) (state byte, start string, ok bool) {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0, "", false
+	}
+	// The fields after the ")" closing the command name: state is the 3rd
+	// field of the line, starttime the 22nd.
+	i := bytes.LastIndexByte(b, ')')
+	if i < 0 {
+		return 0, "", false
+	}
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return 0, "", false
+	}
+	return f[0][0], f[19], true
 }
 
 func readPid(path string) int {
