@@ -225,7 +225,8 @@ func lifecycle(t *testing.T, version string) {
 	}
 	for _, s := range res {
 		if s.Host != "a3" && alive(s.Pid) {
-			t.Errorf("%s pid %d survived down", s.Host, s.Pid)
+			st, _ := os.ReadFile("/proc/" + strconv.Itoa(s.Pid) + "/stat")
+			t.Errorf("%s pid %d survived down: %s", s.Host, s.Pid, st)
 		}
 	}
 }
