@@ -15,11 +15,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/zkstage/zkstage/compiler"
 	"github.com/zkstage/zkstage/lab"
 	"github.com/zkstage/zkstage/lab/labtest"
-	"github.com/zkstage/zkstage/render"
-	"github.com/zkstage/zkstage/schema"
 	"github.com/zkstage/zkstage/verify"
 )
 
@@ -483,22 +480,7 @@ hosts: {
 }
 settings: {tickTime: 200, initLimit: 10, syncLimit: 5, dataDir: "/var/lib/zookeeper"}
 `
-	c, _, err := schema.LoadBytes("cluster.cue", []byte(spec))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := compiler.Compile(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rendered, err := render.StageFiles(c, p, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var files []lab.File
-	for _, f := range rendered {
-		files = append(files, lab.File{Path: f.Path, Data: f.Data})
-	}
+	files := labtest.RenderStage(t, spec, 0)
 	l := labtest.NewLabVersion(t, version, nil)
 	ctx := context.Background()
 	if _, err := l.Up(ctx, files, 0); err != nil {
