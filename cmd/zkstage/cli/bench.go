@@ -2,7 +2,6 @@ package cli
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"os"
 	"os/signal"
@@ -72,9 +71,7 @@ removed afterwards); they are stopped at the end.`,
 			// Both labs run the spec's release line, as zkstage lab does.
 			lo := lab.Options{ZooKeeperHome: *zkHome, Homes: *zkHomes, Version: c.Version.String(), TickTime: *tick, StopTimeout: 10 * time.Second}
 			if _, err := lab.FindRuntime(lo.ZooKeeperHome, lo.Homes, lo.Version); err != nil {
-				var me *lab.MissingError
-				var ve *lab.VersionError
-				if errors.As(err, &me) || errors.As(err, &ve) {
+				if isRuntimeErr(err) {
 					return usageErr("%v", err)
 				}
 				return err

@@ -94,19 +94,16 @@ with this lab's config are ever signalled.`,
 				st = filepath.Join(os.TempDir(), "zkstage-lab-"+c.Name)
 			}
 			opts := lab.Options{State: st, ZooKeeperHome: *zkHome, Homes: *zkHomes, Version: c.Version.String(), TickTime: *tick}
-			var l *lab.Lab
-			switch action {
-			case "down", "status", "stop":
+			l, err := lab.New(opts)
+			var noRuntime error
+			if isRuntimeErr(err) && (action == "down" || action == "status" || action == "stop") {
 				// Stopping and probing read the state directory only: a
 				// missing or other runtime must never keep a lab running.
+				noRuntime = err
 				l, err = lab.Open(opts)
-			default:
-				l, err = lab.New(opts)
 			}
 			if err != nil {
-				var me *lab.MissingError
-				var ve *lab.VersionError
-				if errors.As(err, &me) || errors.As(err, &ve) {
+				if isRuntimeErr(err) {
 					return usageErr("%v", err)
 				}
 				return err
@@ -147,7 +144,7 @@ with this lab's config are ever signalled.`,
 					return werr
 				}
 			} else {
-				printLab(env, l, res)
+				printLab(env, l, noRuntime, res)
 			}
 			if err != nil {
 				return checkFailed("%v", err)
@@ -157,7 +154,7 @@ with this lab's config are ever signalled.`,
 	})
 }
 
-func printLab(env *Env, l *lab.Lab, res []lab.HostStatus) {
+func printLab(env *Env, l *lab.Lab, noRuntime error, res []lab.HostStatus) {
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tADDRESS\tID\tSTAGE\tPID\tMODE\tSTARTED\tACTION\tLOG")
 	for _, s := range res {
@@ -179,7 +176,7 @@ func printLab(env *Env, l *lab.Lab, res []lab.HostStatus) {
 			strings.ReplaceAll(s.Mode, "\t", " "), started, action, s.Log)
 	}
 	tw.Flush()
-	fmt.Fprintf(env.Stderr, "lab state: %s (ZooKeeper: %s)\n", l.State(), runtimeSource(l))
+	fmt.Fprintf(env.Stderr, "lab state: %s (ZooKeeper: %s)\n", l.State(), runtimeSource(l, noRuntime))
 }
 
 // jsonSource is where ZooKeeper came from, "" when it was not looked up.
@@ -198,14 +195,24 @@ func zookeeperFlags(fs *pflag.FlagSet) (home, homes *string) {
 	return home, homes
 }
 
-// runtimeSource says where ZooKeeper came from, or that down, status and
-// stop did not look.
-func runtimeSource(l *lab.Lab) string {
+// runtimeSource says where ZooKeeper came from, or why there is none
+// (down, status and stop run without one).
+func runtimeSource(l *lab.Lab, noRuntime error) string {
 	if rt := l.Runtime(); rt != nil {
 		if rt.Version != "" {
 			return rt.Version + " from " + rt.Source
 		}
 		return rt.Source
 	}
-	return "not needed"
+	if noRuntime != nil {
+		return "none, not needed to stop or probe: " + noRuntime.Error()
+	}
+	return "none"
+}
+
+// isRuntimeErr: java or ZooKeeper missing, or of another release line.
+func isRuntimeErr(err error) bool {
+	var me *lab.MissingError
+	var ve *lab.VersionError
+	return errors.As(err, &me) || errors.As(err, &ve)
 }
