@@ -8,6 +8,8 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/zkstage/zkstage/schema"
 )
 
 // hostConfig is what the lab needs from a host's rendered files.
@@ -89,13 +91,25 @@ func loopback(addr string) error {
 // address (every server line's client part too: 3.5+ refuses a
 // clientPortAddress that differs from its own server line), no AdminServer
 // (several servers share one machine), every four-letter word, the optional
-// tickTime, then the caller's per-host overrides.
-func labConfig(hc *hostConfig, dataDir string, tickTime int, extra map[string]string) []byte {
+// tickTime, then the caller's per-host overrides. version is the ZooKeeper
+// that runs it ("" when unknown): a key the version does not know is not
+// written, since 3.4 turns every unknown key into a system property silently
+// and the effective config should show only what the server reads.
+func labConfig(hc *hostConfig, dataDir string, tickTime int, version string, extra map[string]string) []byte {
 	set := map[string]string{
-		"dataDir":                dataDir,
-		"dataLogDir":             dataDir,
-		"admin.enableServer":     "false",
-		"4lw.commands.whitelist": "*",
+		"dataDir":    dataDir,
+		"dataLogDir": dataDir,
+	}
+	v, err := schema.ParseVersion(version)
+	unknown := err != nil // write every key
+	if unknown || v.Dynamic() {
+		// The AdminServer (Jetty, port 8080 by default) exists from 3.5.
+		set["admin.enableServer"] = "false"
+	}
+	if unknown || v.AtLeast(3, 4, 10) {
+		// The whitelist exists from 3.4.10 (all words on by default there;
+		// only srvr from 3.5.3).
+		set["4lw.commands.whitelist"] = "*"
 	}
 	if hc.HasClientPort {
 		// ZooKeeper refuses clientPortAddress without clientPort.

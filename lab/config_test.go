@@ -38,13 +38,54 @@ func TestLabConfigOverrides(t *testing.T) {
 	if hc.Address != "127.0.11.2" || hc.ClientPort != 2181 || hc.MyID != 2 {
 		t.Fatalf("parsed %+v", hc)
 	}
-	got := string(labConfig(hc, "/state/zk2/data", 200, map[string]string{"4lw.commands.whitelist": "srvr,conf"}))
+	got := string(labConfig(hc, "/state/zk2/data", 200, "3.8.0", map[string]string{"4lw.commands.whitelist": "srvr,conf"}))
 	want := "tickTime=200\ninitLimit=10\ndataDir=/state/zk2/data\nclientPort=2181\n" +
 		"4lw.commands.whitelist=srvr,conf\nadmin.enableServer=false\nadmin.serverPort=8080\n" +
 		"server.1=127.0.11.1:2555:3555;127.0.11.1:2181\nserver.2=127.0.11.2:2555:3555:observer;127.0.11.2:2181\nserver.3=127.0.11.3:2555:3555\n" +
 		"# zkstage lab overrides\nclientPortAddress=127.0.11.2\ndataLogDir=/state/zk2/data\n"
 	if got != want {
 		t.Errorf("lab config:\n%s\nwant:\n%s", got, want)
+	}
+}
+
+// The overrides a version does not know are not written: 3.4 has no
+// AdminServer, and no whitelist before 3.4.10.
+func TestLabConfigOverridesByVersion(t *testing.T) {
+	// What the renderer writes for 3.4: clientPort, no roles, no client
+	// part on the server lines.
+	in34 := "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=/var/lib/zookeeper\nclientPort=2181\n" +
+		"server.1=127.0.11.1:2555:3555\nserver.2=127.0.11.2:2555:3555\n"
+	in35 := "tickTime=2000\ninitLimit=10\nsyncLimit=5\ndataDir=/var/lib/zookeeper\n" +
+		"4lw.commands.whitelist=conf,mntr,ruok,srvr\nadmin.enableServer=false\n" +
+		"server.1=127.0.11.1:2555:3555:participant;127.0.11.1:2181\nserver.2=127.0.11.2:2555:3555:participant;127.0.11.2:2181\n"
+	tail34 := "server.1=127.0.11.1:2555:3555\nserver.2=127.0.11.2:2555:3555\n# zkstage lab overrides\n"
+	tests := []struct {
+		version, in, want string
+	}{
+		{"3.4.6", in34, "tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=/d\nclientPort=2181\n" + tail34 +
+			"clientPortAddress=127.0.11.1\ndataLogDir=/d\n"},
+		{"3.4.14", in34, "tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=/d\nclientPort=2181\n" + tail34 +
+			"4lw.commands.whitelist=*\nclientPortAddress=127.0.11.1\ndataLogDir=/d\n"},
+		{"3.5.10", in35, "tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=/d\n4lw.commands.whitelist=*\nadmin.enableServer=false\n" +
+			"server.1=127.0.11.1:2555:3555:participant;127.0.11.1:2181\nserver.2=127.0.11.2:2555:3555:participant;127.0.11.2:2181\n" +
+			"# zkstage lab overrides\ndataLogDir=/d\n"},
+		// Unknown: every override, as before versions were told apart.
+		{"", in34, "tickTime=200\ninitLimit=10\nsyncLimit=5\ndataDir=/d\nclientPort=2181\n" + tail34 +
+			"4lw.commands.whitelist=*\nadmin.enableServer=false\nclientPortAddress=127.0.11.1\ndataLogDir=/d\n"},
+	}
+	for _, tc := range tests {
+		t.Run("v"+tc.version, func(t *testing.T) {
+			hc, err := parseHostFiles("zk1", []byte(tc.in), []byte("1\n"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if hc.ClientPort != 2181 || hc.Address != "127.0.11.1" {
+				t.Fatalf("parsed %+v", hc)
+			}
+			if got := string(labConfig(hc, "/d", 200, tc.version, nil)); got != tc.want {
+				t.Errorf("lab config for %q:\n%s\nwant:\n%s", tc.version, got, tc.want)
+			}
+		})
 	}
 }
 

@@ -61,11 +61,31 @@ type Options struct {
 // Lab is a lab ensemble rooted at a state directory.
 type Lab struct {
 	opts Options
-	rt   *Runtime
+
+	mu    sync.Mutex
+	rt    *Runtime
+	rtErr error
 }
 
-// New finds the runtime; a missing java or ZooKeeper is a *MissingError.
+// New opens the lab and finds the runtime; a missing java or ZooKeeper is a
+// *MissingError, a ZooKeeper of another release line a *VersionError.
 func New(opts Options) (*Lab, error) {
+	l, err := Open(opts)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := l.runtime(); err != nil {
+		return nil, err
+	}
+	return l, nil
+}
+
+// Open opens the lab in opts.State without looking for a runtime. Stopping,
+// listing and probing the servers need only the state directory, /proc and
+// the client ports, never ZooKeeper itself: a lab started with another
+// runtime (or whose runtime was removed since) can always be brought down.
+// The first start looks the runtime up, and fails as New would.
+func Open(opts Options) (*Lab, error) {
 	if opts.State == "" {
 		return nil, errors.New("lab: no state directory")
 	}
@@ -80,15 +100,26 @@ func New(opts Options) (*Lab, error) {
 	if opts.StartTimeout <= 0 {
 		opts.StartTimeout = 60 * time.Second
 	}
-	rt, err := FindRuntime(opts.ZooKeeperHome, opts.Homes, opts.Version)
-	if err != nil {
-		return nil, err
-	}
-	return &Lab{opts: opts, rt: rt}, nil
+	return &Lab{opts: opts}, nil
 }
 
-// Runtime returns where java and ZooKeeper were found.
-func (l *Lab) Runtime() *Runtime { return l.rt }
+// runtime finds the runtime once; Up starts hosts concurrently.
+func (l *Lab) runtime() (*Runtime, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.rt == nil && l.rtErr == nil {
+		l.rt, l.rtErr = FindRuntime(l.opts.ZooKeeperHome, l.opts.Homes, l.opts.Version)
+	}
+	return l.rt, l.rtErr
+}
+
+// Runtime returns where java and ZooKeeper were found, or nil when they
+// were not looked up (Open, and nothing started yet) or not found.
+func (l *Lab) Runtime() *Runtime {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.rt
+}
 
 // State returns the state directory.
 func (l *Lab) State() string { return l.opts.State }
@@ -240,10 +271,18 @@ func (l *Lab) hostOf(files []File, host string) (*hostConfig, error) {
 }
 
 func (l *Lab) ensure(ctx context.Context, host string, hc *hostConfig, stage int, force bool) (HostStatus, error) {
+	rt, err := l.runtime()
+	if err != nil {
+		return HostStatus{Host: host}, err
+	}
 	if err := os.MkdirAll(l.dataPath(host), 0o755); err != nil {
 		return HostStatus{Host: host}, err
 	}
-	cfg := labConfig(hc, l.dataPath(host), l.opts.TickTime, l.opts.Overrides[host])
+	version := rt.Version
+	if version == "" {
+		version = l.opts.Version
+	}
+	cfg := labConfig(hc, l.dataPath(host), l.opts.TickTime, version, l.opts.Overrides[host])
 	sum := sha256.Sum256(append(append([]byte{}, cfg...), []byte("myid="+strconv.Itoa(hc.MyID))...))
 	want := hex.EncodeToString(sum[:])
 	rec, _ := l.readRecord(host)
@@ -274,7 +313,7 @@ func (l *Lab) ensure(ctx context.Context, host string, hc *hostConfig, stage int
 		return HostStatus{Host: host}, err
 	}
 	start := time.Now()
-	pid, err := l.spawn(l.cfgPath(host), l.logPath(host), l.dir(host))
+	pid, err = l.spawn(rt, l.cfgPath(host), l.logPath(host), l.dir(host))
 	if err != nil {
 		return HostStatus{Host: host}, err
 	}

@@ -17,10 +17,10 @@ import (
 
 const mainClass = "org.apache.zookeeper.server.quorum.QuorumPeerMain"
 
-// spawn starts one ZooKeeper JVM in its own process group (so stop can
-// signal the whole group and a terminal's ^C does not reach it), with stdout
-// and stderr appended to logPath.
-func (l *Lab) spawn(cfgPath, logPath, logDir string) (int, error) {
+// spawn starts one ZooKeeper JVM of rt in its own process group (so stop
+// can signal the whole group and a terminal's ^C does not reach it), with
+// stdout and stderr appended to logPath.
+func (l *Lab) spawn(rt *Runtime, cfgPath, logPath, logDir string) (int, error) {
 	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
 	if err != nil {
 		return 0, err
@@ -30,11 +30,17 @@ func (l *Lab) spawn(cfgPath, logPath, logDir string) (int, error) {
 		// Small, quick-starting JVMs: a lab runs up to a dozen on 2 cores.
 		"-Xms32m", "-Xmx256m", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1",
 		"-Dzookeeper.log.dir=" + logDir,
+		// Upstream homes log through log4j 1.2 (3.4, 3.5) or logback (3.6+)
+		// with the home's conf/ first on the classpath; their files read
+		// the root logger from this property (zkServer.sh sets it the same
+		// way) and CONSOLE is stdout: the host's log file.
+		"-Dzookeeper.root.logger=INFO,CONSOLE",
+		// Debian's classpath logs through slf4j-simple, to stderr.
 		"-Dorg.slf4j.simpleLogger.showDateTime=true",
 		"-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
-		"-cp", l.rt.Classpath, mainClass, cfgPath,
+		"-cp", rt.Classpath, mainClass, cfgPath,
 	}
-	cmd := exec.Command(l.rt.Java, args...)
+	cmd := exec.Command(rt.Java, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Dir = filepath.Dir(cfgPath)
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
@@ -45,7 +51,7 @@ func (l *Lab) spawn(cfgPath, logPath, logDir string) (int, error) {
 		start = func() error { return onForkThread(cmd.Start) }
 	}
 	if err := start(); err != nil {
-		return 0, fmt.Errorf("start %s: %w", l.rt.Java, err)
+		return 0, fmt.Errorf("start %s: %w", rt.Java, err)
 	}
 	pid := cmd.Process.Pid
 	// Reap it when it exits, so a stopped server does not linger as a zombie
@@ -135,20 +141,22 @@ func ours(pid int, cfgPath string) bool {
 	if !hasMain || !hasCfg {
 		return false
 	}
-	st, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
-	if err != nil {
-		return false
-	}
-	// State is the field after the ")" closing the command name.
-	if i := bytes.LastIndexByte(st, ')'); i >= 0 && i+2 < len(st) && st[i+2] == 'Z' {
-		return false
-	}
-	return true
+	state, _, ok := procStat(pid)
+	return ok && state != 'Z'
 }
 
-// terminate sends SIGTERM to the process group, then SIGKILL after timeout.
+// terminate sends SIGTERM to the process group, then SIGKILL after timeout,
+// and returns once the process is gone. Gone is not "no longer ours": once
+// an exiting JVM has dropped its memory, /proc/PID/cmdline reads empty while
+// it still closes its files, sockets included (seen under load: a stopped
+// server still alive right after Down returned), so a start right after
+// could find its ports taken.
 func terminate(pid int, cfgPath string, timeout time.Duration) error {
 	if !ours(pid, cfgPath) {
+		return nil
+	}
+	_, start, ok := procStat(pid)
+	if !ok {
 		return nil
 	}
 	if err := syscall.Kill(-pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
@@ -156,14 +164,14 @@ func terminate(pid int, cfgPath string, timeout time.Duration) error {
 	}
 	deadline := time.Now().Add(timeout)
 	for time.Now().Before(deadline) {
-		if exited(pid, cfgPath) {
+		if gone(pid, start) {
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 	_ = syscall.Kill(-pid, syscall.SIGKILL)
 	for i := 0; i < 100; i++ {
-		if exited(pid, cfgPath) {
+		if gone(pid, start) {
 			return nil
 		}
 		time.Sleep(50 * time.Millisecond)
@@ -171,32 +179,50 @@ func terminate(pid int, cfgPath string, timeout time.Duration) error {
 	return fmt.Errorf("pid %d did not exit after SIGKILL", pid)
 }
 
-// exited: the process is no longer ours and has closed its files. The
-// kernel releases a process's memory (so /proc/PID/cmdline reads empty and
-// ours says no) before its files, so for a moment an exiting JVM still holds
-// its client socket and resets connections to it (seen: "connection reset by
-// peer" right after stop). Gone or a zombie means every file is closed.
-func exited(pid int, cfgPath string) bool {
-	if ours(pid, cfgPath) {
+// gone reports whether the process that had pid and start time start has
+// ended entirely. A JVM this process started and has not reaped is not gone
+// (Wait returns once every thread has exited). Otherwise /proc says: no
+// entry, another process under the recycled pid, or a zombie without
+// threads left (a zombie thread-group leader lingers while its other
+// threads still exit).
+func gone(pid int, start string) bool {
+	if v, ok := exits.Load(pid); ok {
+		select {
+		case <-v.(*exit).done:
+			// Reaped: the pid may belong to another process by now.
+		default:
+			return false
+		}
+	}
+	state, st, ok := procStat(pid)
+	if !ok || st != start {
+		return true
+	}
+	if state != 'Z' && state != 'X' {
 		return false
 	}
+	tasks, err := os.ReadDir(fmt.Sprintf("/proc/%d/task", pid))
+	return err != nil || len(tasks) <= 1
+}
+
+// procStat returns the state and start time (clock ticks after boot, as
+// text) of pid from /proc/PID/stat; ok is false when there is none.
+func procStat(pid int) (state byte, start string, ok bool) {
 	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
 	if err != nil {
-		return true
+		return 0, "", false
 	}
-	// The state follows the parenthesised command name.
+	// The fields after the ")" closing the command name: state is the 3rd
+	// field of the line, starttime the 22nd.
 	i := bytes.LastIndexByte(b, ')')
-	if i < 0 || i+2 >= len(b) {
-		return true
+	if i < 0 {
+		return 0, "", false
 	}
-	switch b[i+2] {
-	case 'Z', 'X':
-		return true
+	f := strings.Fields(string(b[i+1:]))
+	if len(f) < 20 {
+		return 0, "", false
 	}
-	// Another process under a reused pid is not ours either; it has a
-	// command line, an exiting one has none.
-	cmd, _ := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
-	return len(cmd) > 0
+	return f[0][0], f[19], true
 }
 
 func readPid(path string) int {

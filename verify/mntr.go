@@ -9,8 +9,12 @@ import (
 // Mntr is the parsed answer to `mntr`: key -> value, as printed.
 type Mntr map[string]string
 
-// ParseMntr parses "key<TAB>value" lines. 3.4's documentation shows the
-// separator as spaces, so any run of blanks is accepted.
+// ParseMntr parses "key<TAB>value" lines. Every real server seen (3.4.6,
+// 3.5.10, 3.8.0) separates with a tab, and from 3.6 keys may hold blanks:
+// the per-namespace metrics name the top-level znode ("zk_cnt_zk
+// capture_write_per_namespace" for /zk capture). So the key ends at the
+// first tab; only a line without one (3.4's documentation shows the
+// separator as spaces) is split at the first blank.
 func ParseMntr(out string) (Mntr, error) {
 	m := Mntr{}
 	for _, line := range strings.Split(out, "\n") {
@@ -18,7 +22,10 @@ func ParseMntr(out string) (Mntr, error) {
 		if line == "" {
 			continue
 		}
-		i := strings.IndexAny(line, "\t ")
+		i := strings.IndexByte(line, '\t')
+		if i < 0 {
+			i = strings.IndexByte(line, ' ')
+		}
 		if i < 0 || !strings.HasPrefix(line, "zk_") {
 			return nil, fmt.Errorf("mntr: unexpected line %q", line)
 		}

@@ -135,3 +135,13 @@ func (c *Config) Keys() []string {
 	}
 	return keys
 }
+
+// String is the line as ZooKeeper's conf and /zookeeper/config print it: the
+// role always written, the client part as addr:port.
+func (s Server) String() string {
+	out := s.Key() + "=" + HostPort(s.Address, s.QuorumPort) + ":" + strconv.Itoa(s.ElectionPort) + ":" + s.Role
+	if s.ClientPort != 0 {
+		out += ";" + HostPort(s.ClientAddr, s.ClientPort)
+	}
+	return out
+}

@@ -16,6 +16,7 @@ import (
 	"github.com/zkstage/zkstage/compiler"
 	"github.com/zkstage/zkstage/lab"
 	"github.com/zkstage/zkstage/render"
+	"github.com/zkstage/zkstage/schema"
 )
 
 // Host is one server of a test ensemble.
@@ -204,4 +205,28 @@ func WaitServing(t testing.TB, l *lab.Lab, timeout time.Duration) {
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// RenderStage loads a spec (cluster.cue's text), compiles it and returns
+// the renderer's own files of the stage, for tests that start what zkstage
+// really writes rather than Ensemble's hand-made files.
+func RenderStage(t testing.TB, spec string, stage int) []lab.File {
+	t.Helper()
+	c, _, err := schema.LoadBytes("cluster.cue", []byte(spec))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := compiler.Compile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rendered, err := render.StageFiles(c, p, stage)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files := make([]lab.File, len(rendered))
+	for i, f := range rendered {
+		files[i] = lab.File{Path: f.Path, Data: f.Data}
+	}
+	return files
 }

@@ -16,7 +16,7 @@ import (
 )
 
 func init() {
-	var state, zkHome, output *string
+	var state, zkHome, zkHomes, output *string
 	var tick *int
 	var stepTimeout *time.Duration
 	register(&Command{
@@ -36,11 +36,13 @@ and prints, per stage and for the naive method: duration, longest write
 stall (the longest gap between two acknowledged writes), failed writes,
 leader elections (from the leader's epoch) and the leader at the end, plus
 any acknowledged write missing at the end. The spec must use loopback
-addresses (clusters/lab). The labs live under --state (default: a new
-temporary folder, removed afterwards); they are stopped at the end.`,
+addresses (clusters/lab). ZooKeeper is found as by zkstage lab: the
+spec's release line, from --zookeeper-home, --zookeeper-homes or Debian's
+package. The labs live under --state (default: a new temporary folder,
+removed afterwards); they are stopped at the end.`,
 		Flags: func(fs *pflag.FlagSet) {
 			state = fs.String("state", "", "folder for the two labs (rolling/, naive/); must not hold them yet")
-			zkHome = fs.String("zookeeper-home", "", "upstream ZooKeeper install (default: $"+lab.EnvZooKeeperHome+", then Debian's package)")
+			zkHome, zkHomes = zookeeperFlags(fs)
 			tick = fs.Int("tick-time", 200, "tickTime override in ms (0: keep the rendered one)")
 			stepTimeout = fs.Duration("step-timeout", 2*time.Minute, "time allowed to each step and to the naive restart")
 			output = outputFlag(fs, "text", "json")
@@ -66,13 +68,15 @@ temporary folder, removed afterwards); they are stopped at the end.`,
 				defer os.RemoveAll(tmp)
 				st = tmp
 			}
-			if _, err := lab.FindRuntime(*zkHome, "", ""); err != nil {
+			// Both labs run the spec's release line, as zkstage lab does.
+			lo := lab.Options{ZooKeeperHome: *zkHome, Homes: *zkHomes, Version: c.Version.String(), TickTime: *tick, StopTimeout: 10 * time.Second}
+			if _, err := lab.FindRuntime(lo.ZooKeeperHome, lo.Homes, lo.Version); err != nil {
 				return runtimeErr(err)
 			}
 			ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
 			res, err := rollout.Bench(ctx, rollout.BenchOptions{Cluster: c, Plan: p, State: st,
-				Lab:         lab.Options{ZooKeeperHome: *zkHome, TickTime: *tick, StopTimeout: 10 * time.Second},
+				Lab:         lo,
 				StepTimeout: *stepTimeout,
 				Progress:    func(s string) { fmt.Fprintln(env.Stderr, s) }})
 			if res != nil {

@@ -21,7 +21,7 @@ const EnvLabState = "ZKSTAGE_LAB_STATE"
 
 func init() {
 	var stage, tick *int
-	var state, zkHome, output *string
+	var state, zkHome, zkHomes, output *string
 	register(&Command{
 		Name:  "lab",
 		Usage: "lab (up DIR | down DIR | status DIR | start|stop|restart DIR HOST) [--stage N] [--state DIR] [-o text|json]",
@@ -29,8 +29,8 @@ func init() {
 		Long: `Runs one real ZooKeeper server per host live at the end of stage N
 (default 0), each on its own 127.x address, from the stage's rendered
 zoo.cfg and myid plus lab-only overrides: data, log and pid under the state
-directory, clientPortAddress = the host's address, admin.enableServer=false,
-4lw.commands.whitelist=*, and --tick-time. Addresses outside 127.0.0.0/8 are
+directory, clientPortAddress = the host's address, admin.enableServer=false
+(3.5+), 4lw.commands.whitelist=* (3.4.10+), and --tick-time. Addresses outside 127.0.0.0/8 are
 refused.
 
   up       start the stage's hosts; hosts already running that config are
@@ -42,8 +42,13 @@ refused.
            one host, with the files of --stage N (the rollout command:
            zkstage lab restart clusters/lab $ZKSTAGE_HOST --stage N)
 
-ZooKeeper comes from Debian's zookeeper package (/usr/share/java), or from
-an upstream install given by --zookeeper-home or ZKSTAGE_ZOOKEEPER_HOME.
+The servers run the spec's ZooKeeper release line (its version: 3.4.6
+runs a 3.4 install, and so on): an upstream install given by
+--zookeeper-home or ZKSTAGE_ZOOKEEPER_HOME (it must be of that line), else
+the folder named by the version (3.4.6/, else the newest 3.4.x/) in
+--zookeeper-homes or ZKSTAGE_ZOOKEEPER_HOMES, a folder of upstream installs,
+else Debian's zookeeper package (/usr/share/java, 3.8). down, status and
+stop need no ZooKeeper at all: they work whatever runtime is found, or none.
 The state directory defaults to $ZKSTAGE_LAB_STATE, else
 $TMPDIR/zkstage-lab-<cluster name>. Servers are stopped with SIGTERM, then
 SIGKILL after 10 s; only processes whose command line is this lab's server
@@ -51,7 +56,7 @@ with this lab's config are ever signalled.`,
 		Flags: func(fs *pflag.FlagSet) {
 			stage = fs.Int("stage", 0, "stage whose files the hosts run")
 			state = fs.String("state", "", "state directory (data, logs, pids)")
-			zkHome = fs.String("zookeeper-home", "", "upstream ZooKeeper install (default: $"+lab.EnvZooKeeperHome+", then Debian's package)")
+			zkHome, zkHomes = zookeeperFlags(fs)
 			tick = fs.Int("tick-time", 200, "tickTime override in ms (0: keep the rendered one)")
 			output = outputFlag(fs, "text", "json")
 		},
@@ -88,7 +93,15 @@ with this lab's config are ever signalled.`,
 			if st == "" {
 				st = filepath.Join(os.TempDir(), "zkstage-lab-"+c.Name)
 			}
-			l, err := lab.New(lab.Options{State: st, ZooKeeperHome: *zkHome, Version: c.Version.String(), TickTime: *tick})
+			opts := lab.Options{State: st, ZooKeeperHome: *zkHome, Homes: *zkHomes, Version: c.Version.String(), TickTime: *tick}
+			l, err := lab.New(opts)
+			var noRuntime error
+			if isRuntimeErr(err) && (action == "down" || action == "status" || action == "stop") {
+				// Stopping and probing read the state directory only: a
+				// missing or other runtime must never keep a lab running.
+				noRuntime = err
+				l, err = lab.Open(opts)
+			}
 			if err != nil {
 				return runtimeErr(err)
 			}
@@ -124,11 +137,11 @@ with this lab's config are ever signalled.`,
 				if res == nil {
 					res = []lab.HostStatus{}
 				}
-				if werr := writeJSON(env.Stdout, map[string]interface{}{"state": l.State(), "zookeeper": l.Runtime().Source, "hosts": res}); werr != nil {
+				if werr := writeJSON(env.Stdout, map[string]interface{}{"state": l.State(), "zookeeper": jsonSource(l), "hosts": res}); werr != nil {
 					return werr
 				}
 			} else {
-				printLab(env, l, res)
+				printLab(env, l, noRuntime, res)
 			}
 			if err != nil {
 				return checkFailed("%v", err)
@@ -148,13 +161,14 @@ func runtimeErr(err error) error {
 	return err
 }
 
+// isRuntimeErr: java or ZooKeeper missing, or of another release line.
 func isRuntimeErr(err error) bool {
 	var me *lab.MissingError
 	var ve *lab.VersionError
 	return errors.As(err, &me) || errors.As(err, &ve)
 }
 
-func printLab(env *Env, l *lab.Lab, res []lab.HostStatus) {
+func printLab(env *Env, l *lab.Lab, noRuntime error, res []lab.HostStatus) {
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "HOST\tADDRESS\tID\tSTAGE\tPID\tMODE\tSTARTED\tACTION\tLOG")
 	for _, s := range res {
@@ -176,5 +190,37 @@ func printLab(env *Env, l *lab.Lab, res []lab.HostStatus) {
 			strings.ReplaceAll(s.Mode, "\t", " "), started, action, s.Log)
 	}
 	tw.Flush()
-	fmt.Fprintf(env.Stderr, "lab state: %s (ZooKeeper: %s)\n", l.State(), l.Runtime().Source)
+	fmt.Fprintf(env.Stderr, "lab state: %s (ZooKeeper: %s)\n", l.State(), runtimeSource(l, noRuntime))
 }
+
+// jsonSource is where ZooKeeper came from, "" when it was not looked up.
+func jsonSource(l *lab.Lab) string {
+	if rt := l.Runtime(); rt != nil {
+		return rt.Source
+	}
+	return ""
+}
+
+// zookeeperFlags are the flags that say where ZooKeeper is, for lab and
+// bench.
+func zookeeperFlags(fs *pflag.FlagSet) (home, homes *string) {
+	home = fs.String("zookeeper-home", "", "upstream ZooKeeper install of the spec's release line (default: $"+lab.EnvZooKeeperHome+", then --zookeeper-homes, then Debian's package)")
+	homes = fs.String("zookeeper-homes", "", "folder of upstream ZooKeeper installs named by version, 3.4.6/, 3.5.10/ (default: $"+lab.EnvZooKeeperHomes+")")
+	return home, homes
+}
+
+// runtimeSource says where ZooKeeper came from, or why there is none
+// (down, status and stop run without one).
+func runtimeSource(l *lab.Lab, noRuntime error) string {
+	if rt := l.Runtime(); rt != nil {
+		if rt.Version != "" {
+			return rt.Version + " from " + rt.Source
+		}
+		return rt.Source
+	}
+	if noRuntime != nil {
+		return "none, not needed to stop or probe: " + noRuntime.Error()
+	}
+	return "none"
+}
+
