@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/zkstage/zkstage/zoocfg"
 	"net"
 	"sort"
 	"strconv"
@@ -49,23 +50,20 @@ func parseHostFiles(host string, cfg, myid []byte) (*hostConfig, error) {
 				return nil, fmt.Errorf("%s/zoo.cfg:%d: clientPort: %q is not a port", host, n, v)
 			}
 		case strings.HasPrefix(k, "server."):
-			sid, err := strconv.Atoi(strings.TrimPrefix(k, "server."))
+			// zoocfg's parser, the one every package uses: it reads the
+			// bracketed IPv6 addresses the renderer writes.
+			srv, err := zoocfg.ParseServerLine(k, v)
 			if err != nil {
-				return nil, fmt.Errorf("%s/zoo.cfg:%d: %s: bad server id", host, n, k)
-			}
-			addr, _, _ := strings.Cut(v, ":")
-			if err := loopback(addr); err != nil {
 				return nil, fmt.Errorf("%s/zoo.cfg:%d: %s: %v", host, n, k, err)
 			}
-			if sid == id {
-				hc.Address = addr
+			if err := loopback(srv.Address); err != nil {
+				return nil, fmt.Errorf("%s/zoo.cfg:%d: %s: %v", host, n, k, err)
 			}
-			if _, client, ok := strings.Cut(v, ";"); ok && hc.ClientPort == 0 {
-				_, p, err := net.SplitHostPort(client)
-				if err != nil {
-					p = client
-				}
-				hc.ClientPort, _ = strconv.Atoi(p)
+			if srv.ID == id {
+				hc.Address = srv.Address
+			}
+			if srv.ClientPort != 0 && hc.ClientPort == 0 {
+				hc.ClientPort = srv.ClientPort
 			}
 		}
 	}

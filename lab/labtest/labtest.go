@@ -7,7 +7,6 @@ package labtest
 import (
 	"context"
 	"fmt"
-	"os"
 	"sort"
 	"strings"
 	"testing"
@@ -135,33 +134,14 @@ func (e Ensemble) Manifest() *render.Manifest {
 // (CI=true), where a missing runtime is a failure.
 func Require(t testing.TB) {
 	t.Helper()
-	if testing.Short() {
-		t.Skip("live test: skipped with -short")
-	}
-	if _, err := lab.FindRuntime("", "", ""); err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("live test needs ZooKeeper: %v", err)
-		}
-		t.Skipf("live test: %v", err)
-	}
+	RequireVersion(t, "")
 }
 
 // NewLab returns a lab in a temporary state dir whose JVMs are stopped when
 // the test ends (and die with the test binary if it is killed).
 func NewLab(t testing.TB, overrides map[string]map[string]string) *lab.Lab {
 	t.Helper()
-	Require(t)
-	l, err := lab.New(lab.Options{State: t.TempDir(), TickTime: 200, Overrides: overrides,
-		DieWithParent: true, StopTimeout: 5 * time.Second})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		if _, err := l.Down(context.Background()); err != nil {
-			t.Errorf("lab down: %v", err)
-		}
-	})
-	return l
+	return NewLabVersion(t, "", overrides)
 }
 
 // Up starts the ensemble and waits until every live host serves (leader,

@@ -56,7 +56,7 @@ func RequireVersion(t testing.TB, version string) *lab.Runtime {
 	return rt
 }
 
-// NewLabVersion is NewLab for a ZooKeeper of the given version.
+// NewLabVersion is NewLab for a ZooKeeper of the given version ("": any).
 func NewLabVersion(t testing.TB, version string, overrides map[string]map[string]string) *lab.Lab {
 	t.Helper()
 	RequireVersion(t, version)
