@@ -45,6 +45,9 @@ func (r *Report) WriteJUnit(w io.Writer) error {
 	for _, c := range r.Checks {
 		jc := junitCase{Name: c.Title(), Classname: "zkstage.verify." + r.Cluster}
 		text := c.Message
+		if c.Source != "" {
+			text += "\nsource: " + c.Source + " (not observed on the servers)"
+		}
 		if len(c.Evidence) > 0 {
 			text += "\n" + strings.Join(c.Evidence, "\n")
 		}

@@ -107,6 +107,10 @@ func (r *Report) WriteText(w io.Writer) error {
 	fmt.Fprintf(&b, "cluster %s (ZooKeeper %s), stage %02d %s\n", r.Cluster, r.Version, r.Stage, r.StageName)
 	for _, c := range r.Checks {
 		fmt.Fprintf(&b, "%-7s %s: %s\n", strings.ToUpper(string(c.Status)), c.Title(), c.Message)
+		if c.Source != "" {
+			// Not observed: say so on its own line, where a reviewer looks.
+			fmt.Fprintf(&b, "        source: %s (not observed on the servers)\n", c.Source)
+		}
 		for _, e := range c.Evidence {
 			fmt.Fprintf(&b, "        %s\n", e)
 		}
