@@ -128,7 +128,7 @@ with this lab's config are ever signalled.`,
 				if res == nil {
 					res = []lab.HostStatus{}
 				}
-				if werr := writeJSON(env.Stdout, map[string]interface{}{"state": l.State(), "zookeeper": l.Runtime().Source, "hosts": res}); werr != nil {
+				if werr := writeJSON(env.Stdout, labOutput{State: l.State(), ZooKeeper: l.Runtime().Source, Hosts: res}); werr != nil {
 					return werr
 				}
 			} else {
