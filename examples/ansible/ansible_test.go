@@ -95,6 +95,7 @@ func TestExpansionThroughAnsible(t *testing.T) {
 		"ZKSTAGE_DIR=" + dir, "ZKSTAGE_LAB_STATE=" + l.State(), "ZKSTAGE_BIN=" + bin,
 		"ANSIBLE_LOCAL_TEMP=" + tmp, "ANSIBLE_REMOTE_TEMP=" + tmp, "ANSIBLE_FORKS=12", "ANSIBLE_NOCOLOR=1",
 		"ANSIBLE_RETRY_FILES_ENABLED=false",
+		"LC_ALL=C.UTF-8", // ansible-core 2.14 refuses a locale that is not UTF-8
 	}
 	ansible := []string{"-i", filepath.Join(here, "inventory.py"), "-e", "@" + filepath.Join(here, "lab.yml")}
 	pull := func() string {
