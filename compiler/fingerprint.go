@@ -13,9 +13,10 @@ import (
 // steps run in which order, and the margins they keep. It hashes explicit
 // canonical structs, never the plan's own types, so that prose (the stage's
 // Why, a step's Rule), labels (stage names) and fields added later for
-// display cannot turn every stack in progress into a re-plan. Settings and
-// the ZooKeeper version change the rendered files, not the plan: the gate's
-// rendered check catches those.
+// display cannot turn every stack in progress into a re-plan. The
+// ZooKeeper version is in: the same steps are not equally safe on every
+// release (ZOOKEEPER-3829), and an upgrade gets its own re-plan commit.
+// Settings change the rendered files, not the plan.
 
 type fpMember struct {
 	ID         int
@@ -36,6 +37,11 @@ type fpStep struct {
 	Margin int
 }
 
+type fpPlan struct {
+	Version string
+	Stages  []fpStage
+}
+
 type fpStage struct {
 	Kind       string
 	Members    []fpMember
@@ -53,8 +59,8 @@ func fingerprint(p *Plan) string {
 	return hex.EncodeToString(sum[:8])
 }
 
-func canonical(p *Plan) []fpStage {
-	out := make([]fpStage, 0, len(p.Stages))
+func canonical(p *Plan) fpPlan {
+	out := fpPlan{Version: p.Version, Stages: make([]fpStage, 0, len(p.Stages))}
 	for _, s := range p.Stages {
 		st := fpStage{Kind: s.Kind, Live: s.Live, LeaderRule: s.LeaderRule, MinMargin: s.MinMargin}
 		for _, m := range s.Members {
@@ -63,7 +69,7 @@ func canonical(p *Plan) []fpStage {
 		for _, x := range s.Steps {
 			st.Steps = append(st.Steps, fpStep{x.Action, x.Host, x.ID, x.FromID, x.Margin})
 		}
-		out = append(out, st)
+		out.Stages = append(out.Stages, st)
 	}
 	return out
 }
