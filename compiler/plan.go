@@ -1,9 +1,6 @@
 package compiler
 
 import (
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"fmt"
 	"sort"
 	"strings"
@@ -499,27 +496,6 @@ func countVoters(ms []Member) int {
 
 func sortMembers(ms []Member) {
 	sort.Slice(ms, func(i, j int) bool { return ms[i].ID < ms[j].ID })
-}
-
-// fingerprint identifies a plan by its stages (membership and steps), so a
-// stage manifest can tell whether it belongs to the same plan.
-func fingerprint(p *Plan) string {
-	type stageKey struct {
-		Name    string
-		Members []Member
-		Steps   []Step
-	}
-	key := struct {
-		Cluster, Version string
-		Policy           Policy
-		Stages           []stageKey
-	}{Cluster: p.Cluster, Version: p.Version, Policy: p.Policy}
-	for _, s := range p.Stages {
-		key.Stages = append(key.Stages, stageKey{s.Name, s.Members, s.Steps})
-	}
-	b, _ := json.Marshal(key)
-	sum := sha256.Sum256(b)
-	return hex.EncodeToString(sum[:8])
 }
 
 // combine joins the outcomes of two stages that are judged together.

@@ -2,7 +2,6 @@ package gitops
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"sort"
@@ -364,11 +363,11 @@ func parseManifest(where string, files map[string][]byte) (*render.Manifest, err
 		}
 		return nil, nil
 	}
-	var m render.Manifest
-	if err := json.Unmarshal(data, &m); err != nil {
+	m, err := render.ParseManifest(data)
+	if err != nil {
 		return nil, inputErr("%s: %v", where, err)
 	}
-	return &m, nil
+	return m, nil
 }
 
 // MatchStage returns the last stage of p whose configuration and live hosts

@@ -269,9 +269,16 @@ func TestStageReplansAChangedSpec(t *testing.T) {
 		t.Errorf("the re-plan commit is not on main")
 	}
 	msg := r.git("log", "-1", "--format=%B", res.Branches[0].Name)
-	for _, s := range []string{"Re-plans cluster `lab41`", oldPlan.Fingerprint + "` → `" + p.Fingerprint, "(comments only)", "Nothing to restart"} {
+	for _, s := range []string{"Re-plans cluster `lab41`", oldPlan.Fingerprint + "` → `" + p.Fingerprint, "  - modified `stage.json`\n", "Nothing to restart"} {
 		if !strings.Contains(msg, s) {
 			t.Errorf("re-plan message lacks %q:\n%s", s, msg)
+		}
+	}
+	// Only the manifest names the plan: a re-plan touches no host's files,
+	// so config management restarts nothing.
+	for _, l := range strings.Split(msg, "\n") {
+		if strings.HasPrefix(l, "  - ") && (strings.Contains(l, "/zoo.cfg`") || strings.Contains(l, "/myid`")) {
+			t.Errorf("the re-plan changes a host file: %s", l)
 		}
 	}
 	// The gate accepts the re-plan (offline) and then the next stage.

@@ -11,10 +11,19 @@ import (
 // ManifestFile is the stage manifest's name inside a rendered stage folder.
 const ManifestFile = "stage.json"
 
+// ManifestFormat is the version of stage.json's layout. Bump it when a field
+// is removed, renamed or changes meaning: readers of other tools (inventory
+// scripts, dashboards) key on it, and ReadManifest refuses a newer one
+// rather than misread it. Adding a field keeps the version.
+const ManifestFormat = 1
+
 // Manifest is the machine-readable description of one stage: what the live
 // ensemble must look like once the stage is rolled out. The verifier, the
 // rollout runner and the GitOps gate read it; it is rendered with the files.
 type Manifest struct {
+	// Format is ManifestFormat when rendered; 0 in manifests written before
+	// the layout was versioned (the same layout as format 1).
+	Format      int    `json:"format"`
 	Cluster     string `json:"cluster"`
 	Version     string `json:"version"`
 	Fingerprint string `json:"fingerprint"`
@@ -50,9 +59,22 @@ func ReadManifest(path string) (*Manifest, error) {
 	if err != nil {
 		return nil, err
 	}
+	m, err := ParseManifest(b)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return m, nil
+}
+
+// ParseManifest decodes a stage.json, refusing a format newer than this
+// zkstage knows.
+func ParseManifest(b []byte) (*Manifest, error) {
 	var m Manifest
 	if err := json.Unmarshal(b, &m); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil, err
+	}
+	if m.Format > ManifestFormat {
+		return nil, fmt.Errorf("format %d is newer than this zkstage reads (%d): upgrade zkstage", m.Format, ManifestFormat)
 	}
 	return &m, nil
 }

@@ -61,7 +61,7 @@ func TestZooCfgVersions(t *testing.T) {
 	c, p := plan(t, "../clusters/reference")
 	st := &p.Stages[5]
 	self := st.Members[0] // id 0, dc3
-	cfg34 := string(ZooCfg(c, p, st, self))
+	cfg34 := string(ZooCfg(c, st.Members, self))
 	for _, want := range []string{"clientPort=2181\n", "server.0=192.168.3.1:2555:3555\n", "server.100=192.168.1.100:2555:3555\n"} {
 		if !strings.Contains(cfg34, want) {
 			t.Errorf("3.4 zoo.cfg lacks %q:\n%s", want, cfg34)
@@ -73,7 +73,7 @@ func TestZooCfgVersions(t *testing.T) {
 		}
 	}
 	c.Version = schema.Version{Major: 3, Minor: 8, Patch: 0}
-	cfg38 := string(ZooCfg(c, p, st, self))
+	cfg38 := string(ZooCfg(c, st.Members, self))
 	for _, want := range []string{"4lw.commands.whitelist=conf,mntr,ruok,srvr\n", "admin.enableServer=false\n", "reconfigEnabled=false\n",
 		"server.0=192.168.3.1:2555:3555:participant;192.168.3.1:2181\n"} {
 		if !strings.Contains(cfg38, want) {

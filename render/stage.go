@@ -40,7 +40,7 @@ func StageFiles(c *schema.Cluster, p *compiler.Plan, k int) ([]File, error) {
 		}
 		files = append(files,
 			File{Path: m.Host + "/myid", Data: MyID(m.ID)},
-			File{Path: m.Host + "/zoo.cfg", Data: ZooCfg(c, p, st, m)})
+			File{Path: m.Host + "/zoo.cfg", Data: ZooCfg(c, st.Members, m)})
 	}
 	man, err := json.MarshalIndent(NewManifest(c, p, k), "", "  ")
 	if err != nil {
@@ -55,7 +55,7 @@ func StageFiles(c *schema.Cluster, p *compiler.Plan, k int) ([]File, error) {
 func NewManifest(c *schema.Cluster, p *compiler.Plan, k int) *Manifest {
 	st := &p.Stages[k]
 	m := &Manifest{
-		Cluster: c.Name, Version: c.Version.String(), Fingerprint: p.Fingerprint,
+		Format: ManifestFormat, Cluster: c.Name, Version: c.Version.String(), Fingerprint: p.Fingerprint,
 		Stage: k, Name: st.Name, Kind: st.Kind, Stages: len(p.Stages),
 		Members: st.Members, Live: st.Live, Quorum: compiler.Quorum(len(st.Voters())),
 		LeaderRule: st.LeaderRule, Steps: st.Steps, MinMargin: st.MinMargin,

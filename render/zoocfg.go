@@ -17,11 +17,16 @@ import (
 // only srvr by default).
 var Whitelist = []string{"conf", "mntr", "ruok", "srvr"}
 
-// ZooCfg renders the zoo.cfg of one host for a stage's configuration.
-func ZooCfg(c *schema.Cluster, plan *compiler.Plan, st *compiler.Stage, self compiler.Member) []byte {
+// ZooCfg renders the zoo.cfg of one host for a configuration (the members
+// every live host of a stage runs). It takes the membership, not the stage
+// or the plan, on purpose: config management restarts a server when its
+// file changes, so the bytes must change only when the host's own step does
+// (a new configuration or id), never because the stage number, its name or
+// the plan fingerprint moved on. Those live in stage.json.
+func ZooCfg(c *schema.Cluster, config []compiler.Member, self compiler.Member) []byte {
 	var b strings.Builder
-	fmt.Fprintf(&b, "# Rendered by zkstage: cluster %s, stage %02d %s, plan %s.\n", c.Name, st.Index, st.Name, plan.Fingerprint)
-	fmt.Fprintf(&b, "# Host %s (myid %d, %s). Do not edit: change cluster.cue and re-render.\n", self.Host, self.ID, self.Datacenter)
+	fmt.Fprintf(&b, "# Rendered by zkstage for cluster %s, host %s (myid %d, %s).\n", c.Name, self.Host, self.ID, self.Datacenter)
+	b.WriteString("# Do not edit: change cluster.cue and re-render. The stage is named in stage.json.\n")
 	kv := func(k string, v interface{}) { fmt.Fprintf(&b, "%s=%v\n", k, v) }
 	s := c.Settings
 	kv("tickTime", s.TickTime)
@@ -55,7 +60,7 @@ func ZooCfg(c *schema.Cluster, plan *compiler.Plan, st *compiler.Stage, self com
 	for _, k := range schema.SortedKeys(s.Extra) {
 		kv(k, s.Extra[k])
 	}
-	members := append([]compiler.Member{}, st.Members...)
+	members := append([]compiler.Member{}, config...)
 	sort.Slice(members, func(i, j int) bool { return members[i].ID < members[j].ID })
 	for _, m := range members {
 		kv(fmt.Sprintf("server.%d", m.ID), ServerLine(c, m))

@@ -14,6 +14,7 @@ func init() {
 	var repo, base, head, output *string
 	var offline *bool
 	var wait, timeout *time.Duration
+	var tolerance *int64
 	register(&Command{
 		Name:  "gate",
 		Usage: "gate DIR --base REF [--head REF] [--offline] [--wait D] [-o text|json|markdown]",
@@ -36,6 +37,9 @@ fails, 2 on usage or input errors. -o markdown fits a pull request comment.`,
 			offline = fs.Bool("offline", false, "skip check 3, the live ensemble")
 			wait = fs.Duration("wait", 0, "retry check 3 for up to this long")
 			timeout = fs.Duration("timeout", 2*time.Second, "timeout of each probe of check 3")
+			// The same default as verify: a serving ensemble under client
+			// writes always shows a few transactions of lag between probes.
+			tolerance = fs.Int64("zxid-tolerance", 100, "transactions a member may lag and still agree (check 3)")
 			output = outputFlag(fs, "text", "json", "markdown")
 		},
 		Run: func(env *Env, _ *pflag.FlagSet) error {
@@ -50,7 +54,7 @@ fails, 2 on usage or input errors. -o markdown fits a pull request comment.`,
 				return usageErr("gate needs --base REF")
 			}
 			res, err := gitops.Gate(context.Background(), gitops.GateOptions{Repo: *repo, Dir: dir, Base: *base, Head: *head,
-				Offline: *offline, Wait: *wait, Verify: verify.Options{Timeout: *timeout}})
+				Offline: *offline, Wait: *wait, Verify: verify.Options{Timeout: *timeout, ZxidTolerance: *tolerance}})
 			if err != nil {
 				return gitopsErr(err)
 			}

@@ -108,7 +108,7 @@ name, else "imported".`,
 			}
 			data := res.CUE
 			if *output == "json" {
-				return writeJSON(env.Stdout, res.Spec)
+				return writeSpecJSON(env.Stdout, res.Spec)
 			}
 			if *out == "" {
 				_, err := env.Stdout.Write(data)

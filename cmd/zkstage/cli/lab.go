@@ -12,8 +12,10 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/zkstage/zkstage/compiler"
 	"github.com/zkstage/zkstage/lab"
-	"github.com/zkstage/zkstage/render"
+	"github.com/zkstage/zkstage/rollout"
+	"github.com/zkstage/zkstage/schema"
 )
 
 // EnvLabState overrides the lab's default state directory.
@@ -21,10 +23,10 @@ const EnvLabState = "ZKSTAGE_LAB_STATE"
 
 func init() {
 	var stage, tick *int
-	var state, zkHome, zkHomes, output *string
+	var state, zkHome, zkHomes, output, hostFiles *string
 	register(&Command{
 		Name:  "lab",
-		Usage: "lab (up DIR | down DIR | status DIR | start|stop|restart DIR HOST) [--stage N] [--state DIR] [-o text|json]",
+		Usage: "lab (up DIR | down DIR | status DIR | start|stop|restart DIR HOST) [--stage N] [--state DIR] [--files HOSTDIR] [-o text|json]",
 		Short: "run a real ZooKeeper ensemble on loopback from a stage's files",
 		Long: `Runs one real ZooKeeper server per host live at the end of stage N
 (default 0), each on its own 127.x address, from the stage's rendered
@@ -42,6 +44,11 @@ refused.
            one host, with the files of --stage N (the rollout command:
            zkstage lab restart clusters/lab $ZKSTAGE_HOST --stage N)
 
+With --files HOSTDIR, start and restart run the host from the zoo.cfg and
+myid in HOSTDIR instead of the stage's render: the lab then stands in for
+the service manager of a host whose files config management installed
+(examples/ansible does so).
+
 The servers run the spec's ZooKeeper release line (its version: 3.4.6
 runs a 3.4 install, and so on): an upstream install given by
 --zookeeper-home or ZKSTAGE_ZOOKEEPER_HOME (it must be of that line), else
@@ -57,6 +64,7 @@ with this lab's config are ever signalled.`,
 			stage = fs.Int("stage", 0, "stage whose files the hosts run")
 			state = fs.String("state", "", "state directory (data, logs, pids)")
 			zkHome, zkHomes = zookeeperFlags(fs)
+			hostFiles = fs.String("files", "", "start|restart: the folder holding the host's installed zoo.cfg and myid (default: the stage's render)")
 			tick = fs.Int("tick-time", 200, "tickTime override in ms (0: keep the rendered one)")
 			output = outputFlag(fs, "text", "json")
 		},
@@ -75,6 +83,9 @@ with this lab's config are ever signalled.`,
 				wantArgs = 3
 			default:
 				return usageErr("unknown lab action %q (want up, down, status, start, stop or restart)", action)
+			}
+			if *hostFiles != "" && action != "start" && action != "restart" {
+				return usageErr("--files goes with lab start or lab restart")
 			}
 			if len(env.Args) != wantArgs {
 				return usageErr("lab %s takes %d argument(s) after the action, got %d", action, wantArgs-1, len(env.Args)-1)
@@ -105,13 +116,9 @@ with this lab's config are ever signalled.`,
 			if err != nil {
 				return runtimeErr(err)
 			}
-			rendered, err := render.StageFiles(c, p, *stage)
+			files, err := labFiles(c, p, *stage, env.Args, *hostFiles)
 			if err != nil {
 				return err
-			}
-			files := make([]lab.File, len(rendered))
-			for i, f := range rendered {
-				files[i] = lab.File{Path: f.Path, Data: f.Data}
 			}
 			ctx := context.Background()
 			var res []lab.HostStatus
@@ -137,7 +144,7 @@ with this lab's config are ever signalled.`,
 				if res == nil {
 					res = []lab.HostStatus{}
 				}
-				if werr := writeJSON(env.Stdout, map[string]interface{}{"state": l.State(), "zookeeper": jsonSource(l), "hosts": res}); werr != nil {
+				if werr := writeJSON(env.Stdout, labOutput{State: l.State(), ZooKeeper: jsonSource(l), Hosts: res}); werr != nil {
 					return werr
 				}
 			} else {
@@ -224,3 +231,21 @@ func runtimeSource(l *lab.Lab, noRuntime error) string {
 	return "none"
 }
 
+
+// labFiles are the files the lab runs: the stage's render, or with
+// hostDir one host's files as installed there.
+func labFiles(c *schema.Cluster, p *compiler.Plan, stage int, args []string, hostDir string) ([]lab.File, error) {
+	if hostDir != "" {
+		host := args[2]
+		var files []lab.File
+		for _, name := range []string{"zoo.cfg", "myid"} {
+			b, err := os.ReadFile(filepath.Join(hostDir, name))
+			if err != nil {
+				return nil, usageErr("--files: %v", err)
+			}
+			files = append(files, lab.File{Path: host + "/" + name, Data: b})
+		}
+		return files, nil
+	}
+	return rollout.LabFiles(c, p, stage)
+}

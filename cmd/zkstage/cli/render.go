@@ -59,7 +59,7 @@ from what the spec compiles to are listed on stdout and the exit code is 1.`,
 					if diffs == nil {
 						diffs = []render.Diff{}
 					}
-					if err := writeJSON(env.Stdout, map[string]interface{}{"ok": len(diffs) == 0, "diffs": diffs}); err != nil {
+					if err := writeJSON(env.Stdout, renderCheckOutput{OK: len(diffs) == 0, Diffs: diffs}); err != nil {
 						return err
 					}
 				} else {

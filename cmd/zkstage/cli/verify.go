@@ -96,10 +96,7 @@ input errors.`,
 			}
 			switch *output {
 			case "json":
-				err = writeJSON(env.Stdout, struct {
-					OK bool `json:"ok"`
-					*verify.Report
-				}{r.OK(), r})
+				err = writeJSON(env.Stdout, verifyOutput{r.OK(), r})
 			case "junit":
 				err = r.WriteJUnit(env.Stdout)
 			default:

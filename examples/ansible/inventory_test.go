@@ -1,0 +1,96 @@
+package ansible_test
+
+import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zkstage/zkstage/compiler/compilertest"
+	"github.com/zkstage/zkstage/render"
+)
+
+// TestInventory runs inventory.py on the stage manifests of the reference
+// cluster: every member and live host is in the zookeeper group (a new
+// host without files too: the pull must see it), only live hosts in
+// zookeeper_live, and a manifest of an unknown format is refused.
+func TestInventory(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the Ansible inventory needs python3: %v", err)
+		}
+		t.Skip(err)
+	}
+	c, p := compilertest.Plan(t, filepath.Join("..", "..", "clusters", "reference"))
+	tests := []struct {
+		stage      int
+		format     int // 0: the rendered one
+		all, live  string
+		myid       int // zk1-dc1's
+		wantRefuse bool
+	}{
+		{stage: 0, all: "zk1-dc1 zk2-dc1 zk3-dc1 zk4-dc1 zk5-dc1", live: "zk1-dc1 zk2-dc1 zk3-dc1 zk4-dc1 zk5-dc1", myid: 0},
+		{stage: 2, all: "zk1-dc1 zk1-dc2 zk2-dc1 zk2-dc2 zk3-dc1 zk4-dc1 zk5-dc1", live: "zk1-dc1 zk2-dc1 zk3-dc1 zk4-dc1 zk5-dc1", myid: 100},
+		{stage: 3, all: "zk1-dc1 zk1-dc2 zk2-dc1 zk2-dc2 zk3-dc1 zk4-dc1 zk5-dc1", live: "zk1-dc1 zk1-dc2 zk2-dc1 zk2-dc2 zk3-dc1 zk4-dc1 zk5-dc1", myid: 100},
+		{stage: 3, format: render.ManifestFormat + 1, wantRefuse: true},
+	}
+	for _, tt := range tests {
+		m := render.NewManifest(c, p, tt.stage)
+		if tt.format != 0 {
+			m.Format = tt.format
+		}
+		b, err := json.Marshal(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), render.ManifestFile)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(python, "inventory.py", "--list")
+		cmd.Env = append(os.Environ(), "ZKSTAGE_STAGE_JSON="+path)
+		out, err := cmd.Output()
+		if tt.wantRefuse {
+			if err == nil {
+				t.Errorf("stage %d format %d: the inventory accepted it:\n%s", tt.stage, tt.format, out)
+			}
+			continue
+		}
+		if err != nil {
+			t.Fatalf("stage %d: %v", tt.stage, err)
+		}
+		var inv struct {
+			Meta struct {
+				Hostvars map[string]map[string]interface{} `json:"hostvars"`
+			} `json:"_meta"`
+			ZooKeeper struct {
+				Hosts []string               `json:"hosts"`
+				Vars  map[string]interface{} `json:"vars"`
+			} `json:"zookeeper"`
+			Live struct {
+				Hosts []string `json:"hosts"`
+			} `json:"zookeeper_live"`
+		}
+		if err := json.Unmarshal(out, &inv); err != nil {
+			t.Fatalf("stage %d: %v\n%s", tt.stage, err, out)
+		}
+		if got := strings.Join(inv.ZooKeeper.Hosts, " "); got != tt.all {
+			t.Errorf("stage %d: zookeeper hosts %s, want %s", tt.stage, got, tt.all)
+		}
+		if got := strings.Join(inv.Live.Hosts, " "); got != tt.live {
+			t.Errorf("stage %d: zookeeper_live hosts %s, want %s", tt.stage, got, tt.live)
+		}
+		if got := inv.Meta.Hostvars["zk1-dc1"]["zk_myid"]; got != float64(tt.myid) {
+			t.Errorf("stage %d: zk1-dc1 zk_myid %v, want %d", tt.stage, got, tt.myid)
+		}
+		if got := inv.ZooKeeper.Vars["zk_stage"]; got != float64(tt.stage) {
+			t.Errorf("stage %d: zk_stage %v", tt.stage, got)
+		}
+		if got := inv.ZooKeeper.Vars["zk_rendered"]; got != filepath.Dir(path) {
+			t.Errorf("stage %d: zk_rendered %v, want %s", tt.stage, got, filepath.Dir(path))
+		}
+	}
+}
