@@ -36,6 +36,11 @@ func TestLiveScripts(t *testing.T) {
 	if rtErr != nil && os.Getenv("CI") == "true" {
 		t.Fatalf("live scripts need ZooKeeper %s in CI: %v", c.Version, rtErr)
 	}
+	// The 3.4 script needs the reference ensemble's own release.
+	_, rt34Err := lab.FindRuntime("", homes, "3.4.6")
+	if rt34Err != nil && os.Getenv("CI") == "true" {
+		t.Fatalf("live scripts need ZooKeeper 3.4.6 in CI: %v", rt34Err)
+	}
 	if testing.Short() {
 		t.Skip("live scripts: skipped with -short")
 	}
@@ -54,8 +59,11 @@ func TestLiveScripts(t *testing.T) {
 			return nil
 		},
 		Condition: func(cond string) (bool, error) {
-			if cond == "zookeeper" {
+			switch cond {
+			case "zookeeper":
 				return rtErr == nil, nil
+			case "zookeeper346":
+				return rt34Err == nil, nil
 			}
 			return false, nil
 		},
