@@ -135,7 +135,7 @@ func TestHostNeverRejoins(t *testing.T) {
 	}
 	fl := res.Failure
 	if fl.Host != "zk3-dc1" || fl.Status != StatusFailed || !strings.Contains(fl.Reason, "gate not passed within 15s") ||
-		!strings.Contains(fl.Reason, "zk3-dc1 is not running") {
+		!strings.Contains(fl.Reason, "zk3-dc1: not running: srvr on 127.0.31.102:2181: connection refused") {
 		t.Fatalf("failure %s %s: %s; want zk3-dc1 failed: gate not passed, not running", fl.Host, fl.Status, fl.Reason)
 	}
 	if got := strings.Join(rolled(res), ","); got != "zk2-dc1" {

@@ -120,10 +120,16 @@ func (v *eval) members() {
 		case p.SrvrErr != nil:
 			c.Message = p.SrvrErr.Error()
 			var we *WordError
-			if errors.As(p.SrvrErr, &we) && we.Kind == ErrNotServing {
-				c.Message = fmt.Sprintf("not currently serving requests (srvr on %s)", p.Addr)
-				if h := v.lowIDHint(mem); h != "" {
-					c.Evidence = append(c.Evidence, "hint: "+h)
+			if errors.As(p.SrvrErr, &we) {
+				switch we.Kind {
+				case ErrNotServing:
+					c.Message = fmt.Sprintf("not currently serving requests (srvr on %s)", p.Addr)
+					if h := v.lowIDHint(mem); h != "" {
+						c.Evidence = append(c.Evidence, "hint: "+h)
+					}
+				case ErrRefused:
+					// Nothing listens: the server is down, not broken.
+					c.Message = "not running: " + p.SrvrErr.Error()
 				}
 			}
 		default:
