@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
 )
 
 // owned maps the zoo.cfg keys zkstage writes itself to where their value
@@ -47,9 +48,21 @@ func extraRefusal(key string) string {
 // ":" or a line break) would change how ZooKeeper splits the line.
 var extraKey = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
+// Keys that select the myid limit (see MaxMyID). In zoo.cfg they have no
+// "zookeeper." prefix: QuorumPeerConfig turns an unknown key k into the
+// system property zookeeper.k.
+const (
+	KeyExtendedTypes = "extendedTypesEnabled"
+	KeyEmulate353TTL = "emulate353TTLNodes"
+)
+
+// prefixedTTLKeys are the system-property spellings of those keys, a
+// likely mistake in settings.extra.
+var prefixedTTLKeys = map[string]bool{"zookeeper." + KeyExtendedTypes: true, "zookeeper." + KeyEmulate353TTL: true}
+
 // checkExtra reports the settings.extra entries that cannot be rendered as
 // one zoo.cfg line of their own.
-func checkExtra(extra map[string]string, fail func(path []string, format string, args ...interface{})) {
+func checkExtra(extra map[string]string, fail, warn func(path []string, format string, args ...interface{})) {
 	for _, k := range SortedKeys(extra) {
 		path := []string{"settings", "extra", k}
 		switch v := extra[k]; {
@@ -59,8 +72,12 @@ func checkExtra(extra map[string]string, fail func(path []string, format string,
 			fail(path, "%s", extraRefusal(k))
 		case strings.ContainsAny(v, "\r\n"):
 			fail(path, "the value spans lines; a zoo.cfg value is one line")
+		case strings.IndexFunc(v, unicode.IsControl) >= 0:
+			fail(path, "the value holds a control character; a zoo.cfg value is one line of text")
 		case strings.TrimSpace(v) != v:
 			fail(path, "the value has leading or trailing blanks, which ZooKeeper drops or keeps depending on the key")
+		case prefixedTTLKeys[k]:
+			warn(path, "ZooKeeper adds the \"zookeeper.\" prefix to a zoo.cfg key itself, so this sets the system property zookeeper.%s, which nothing reads: write %s", k, strings.TrimPrefix(k, "zookeeper."))
 		}
 	}
 }
