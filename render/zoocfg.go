@@ -11,6 +11,7 @@ import (
 
 	"github.com/zkstage/zkstage/compiler"
 	"github.com/zkstage/zkstage/schema"
+	"github.com/zkstage/zkstage/zoocfg"
 )
 
 // Whitelist holds the four-letter words the verifier needs (3.5.3+ enables
@@ -22,7 +23,9 @@ func ZooCfg(c *schema.Cluster, plan *compiler.Plan, st *compiler.Stage, self com
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Rendered by zkstage: cluster %s, stage %02d %s, plan %s.\n", c.Name, st.Index, st.Name, plan.Fingerprint)
 	fmt.Fprintf(&b, "# Host %s (myid %d, %s). Do not edit: change cluster.cue and re-render.\n", self.Host, self.ID, self.Datacenter)
-	kv := func(k string, v interface{}) { fmt.Fprintf(&b, "%s=%v\n", k, v) }
+	// Values are written with Java-properties escaping: ZooKeeper reads
+	// zoo.cfg with Properties.load (C:\\zk stays C:\zk).
+	kv := func(k string, v interface{}) { fmt.Fprintf(&b, "%s=%s\n", k, zoocfg.EscapeValue(fmt.Sprint(v))) }
 	s := c.Settings
 	kv("tickTime", s.TickTime)
 	kv("initLimit", s.InitLimit)

@@ -108,8 +108,11 @@ func checkDCName(name string) string {
 // checkPath refuses a path with a control character: zoo.cfg is line
 // based, so a newline would start a line of its own.
 func checkPath(p string) string {
-	if strings.IndexFunc(p, unicode.IsControl) >= 0 {
+	switch {
+	case strings.IndexFunc(p, unicode.IsControl) >= 0:
 		return fmt.Sprintf("%q holds a control character (a line break would start a zoo.cfg line of its own)", p)
+	case strings.TrimSpace(p) != p:
+		return fmt.Sprintf("%q has leading or trailing blanks, which ZooKeeper drops", p)
 	}
 	return ""
 }

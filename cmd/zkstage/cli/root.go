@@ -34,6 +34,7 @@ type Command struct {
 	Usage   string // one line: "plan DIR [-o text|json|markdown]"
 	Short   string // one sentence for the command list
 	Long    string // the help text after the usage line
+	Example string // full command lines, one a line
 	Flags   func(fs *pflag.FlagSet)
 	Run     func(env *Env, fs *pflag.FlagSet) error
 	Aliases []string
@@ -154,5 +155,21 @@ func printUsage(w io.Writer, c *Command, fs *pflag.FlagSet) {
 	if fs.HasFlags() {
 		fmt.Fprintln(w, "flags:")
 		fmt.Fprint(w, fs.FlagUsages())
+		fmt.Fprintln(w)
 	}
+	if c.Example != "" {
+		fmt.Fprintln(w, "examples:")
+		for _, l := range strings.Split(strings.TrimSpace(c.Example), "\n") {
+			fmt.Fprintf(w, "  %s\n", strings.TrimSpace(l))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprint(w, exitCodes)
 }
+
+// exitCodes ends every help page.
+const exitCodes = `exit codes:
+  0  ok
+  1  a check failed, or drift was found
+  2  usage or input error (the message names the file, line and field, or the path)
+`
