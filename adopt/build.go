@@ -98,17 +98,7 @@ func (b *builder) build() (*Result, error) {
 		}
 		spec.Hosts = append(spec.Hosts, h)
 	}
-	if len(b.opts.DCs) == 0 {
-		spec.Datacenters = []Datacenter{{Name: "dc1", Leader: schema.LeaderPreferred, Priority: 1}}
-	} else {
-		seen := map[string]bool{}
-		for _, r := range b.opts.DCs {
-			if !seen[r.Name] {
-				seen[r.Name] = true
-				spec.Datacenters = append(spec.Datacenters, Datacenter{Name: r.Name, Leader: schema.LeaderAllowed})
-			}
-		}
-	}
+	spec.Datacenters = b.leaderRules()
 	out, err := spec.CUE()
 	if err != nil {
 		return nil, err
@@ -276,6 +266,32 @@ func (b *builder) clientBind(ids []int, members map[int]zoocfg.Server) string {
 	return "" // "address" is the default
 }
 
+// leaderRules writes the datacenters in the order of the --dc flags: the
+// first is the preferred leader site (priority 1), the others may lead in
+// that order (priorities 2, 3, ...). Without --dc there is one, dc1,
+// preferred. The planner then puts the leader where the flags say, and the
+// operator reviews explicit rules (the spec's header says to) instead of
+// defaults that tie every datacenter.
+func (b *builder) leaderRules() []Datacenter {
+	if len(b.opts.DCs) == 0 {
+		return []Datacenter{{Name: "dc1", Leader: schema.LeaderPreferred, Priority: 1}}
+	}
+	var out []Datacenter
+	seen := map[string]bool{}
+	for _, r := range b.opts.DCs {
+		if seen[r.Name] {
+			continue
+		}
+		seen[r.Name] = true
+		d := Datacenter{Name: r.Name, Leader: schema.LeaderAllowed, Priority: len(out) + 1}
+		if len(out) == 0 {
+			d.Leader = schema.LeaderPreferred
+		}
+		out = append(out, d)
+	}
+	return out
+}
+
 // datacenters assigns each server to the first --dc range that covers it.
 func (b *builder) datacenters(ids []int, members map[int]zoocfg.Server) map[int]string {
 	out := map[int]string{}
@@ -389,6 +405,14 @@ func (b *builder) settings() Settings {
 				b.warn(e.File, e.Line, k, "not carried over: zkstage renders %s itself", k)
 				continue
 			}
+			if e.Value == "" {
+				b.fail(e.File, e.Line, k, "no value: a stray line, or a key=value without the value; remove it or give it a value")
+				continue
+			}
+			if msg := schema.ExtraRefusal(k, e.Value); msg != "" {
+				b.fail(e.File, e.Line, k, "%s", msg)
+				continue
+			}
 			st.Extra[k] = e.Value
 		}
 	}
@@ -401,7 +425,12 @@ func (b *builder) settings() Settings {
 	}
 	for _, v := range b.views {
 		for _, k := range []string{zoocfg.KeyClientPortAddress, zoocfg.KeyDynamicConfigFile} {
-			if e, ok := v.get(k); ok {
+			e, ok := v.get(k)
+			if ok && k == zoocfg.KeyClientPortAddress && !dynamic && !ignore[k] {
+				b.fail(e.File, e.Line, k, "zkstage renders no clientPortAddress for ZooKeeper %s, so the client port would bind every interface instead of %s: remove the key from the files first, or pass --ignore %s to accept the wider bind", b.version, e.Value, k)
+				continue
+			}
+			if ok {
 				b.warn(e.File, e.Line, k, "not carried over: zkstage renders %s", map[string]string{
 					zoocfg.KeyClientPortAddress: "the client address on the server lines (settings.clientBind)",
 					zoocfg.KeyDynamicConfigFile: "static configs (server lines in zoo.cfg)",

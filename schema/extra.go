@@ -65,19 +65,28 @@ var prefixedTTLKeys = map[string]bool{"zookeeper." + KeyExtendedTypes: true, "zo
 func checkExtra(extra map[string]string, fail, warn func(path []string, format string, args ...interface{})) {
 	for _, k := range SortedKeys(extra) {
 		path := []string{"settings", "extra", k}
-		switch v := extra[k]; {
-		case !extraKey.MatchString(k):
-			fail(path, "%q is not a zoo.cfg key (letters, digits, '.', '_' and '-', starting with a letter or digit)", k)
-		case extraRefusal(k) != "":
-			fail(path, "%s", extraRefusal(k))
-		case strings.ContainsAny(v, "\r\n"):
-			fail(path, "the value spans lines; a zoo.cfg value is one line")
-		case strings.IndexFunc(v, unicode.IsControl) >= 0:
-			fail(path, "the value holds a control character; a zoo.cfg value is one line of text")
-		case strings.TrimSpace(v) != v:
-			fail(path, "the value has leading or trailing blanks, which ZooKeeper drops or keeps depending on the key")
-		case prefixedTTLKeys[k]:
+		if msg := ExtraRefusal(k, extra[k]); msg != "" {
+			fail(path, "%s", msg)
+		} else if prefixedTTLKeys[k] {
 			warn(path, "ZooKeeper adds the \"zookeeper.\" prefix to a zoo.cfg key itself, so this sets the system property zookeeper.%s, which nothing reads: write %s", k, strings.TrimPrefix(k, "zookeeper."))
 		}
 	}
+}
+
+// ExtraRefusal says why key=value cannot be a settings.extra entry (one
+// zoo.cfg line of its own that zkstage does not write itself), or "".
+func ExtraRefusal(k, v string) string {
+	switch {
+	case !extraKey.MatchString(k):
+		return fmt.Sprintf("%q is not a zoo.cfg key (letters, digits, '.', '_' and '-', starting with a letter or digit)", k)
+	case extraRefusal(k) != "":
+		return extraRefusal(k)
+	case strings.ContainsAny(v, "\r\n"):
+		return "the value spans lines; a zoo.cfg value is one line"
+	case strings.IndexFunc(v, unicode.IsControl) >= 0:
+		return "the value holds a control character; a zoo.cfg value is one line of text"
+	case strings.TrimSpace(v) != v:
+		return "the value has leading or trailing blanks, which ZooKeeper drops or keeps depending on the key"
+	}
+	return ""
 }
