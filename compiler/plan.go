@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/token"
 
 	"github.com/zkstage/zkstage/schema"
 )
@@ -56,7 +57,12 @@ type planner struct {
 }
 
 func (p *planner) refuse(format string, args ...interface{}) error {
-	return cueerrors.Newf(p.c.PolicyPos, "cannot plan cluster %q: "+format, append([]interface{}{p.c.Name}, args...)...)
+	return p.refuseAt(p.c.PolicyPos, format, args...)
+}
+
+// refuseAt is refuse positioned at the field the refusal is about.
+func (p *planner) refuseAt(pos token.Pos, format string, args ...interface{}) error {
+	return cueerrors.Newf(pos, "cannot plan cluster %q: "+format, append([]interface{}{p.c.Name}, args...)...)
 }
 
 func (p *planner) member(host string, id int) Member {
@@ -235,7 +241,9 @@ func (p *planner) suggest(refused *candidate) string {
 	if refused == nil {
 		return ""
 	}
-	if m := refused.margin(); m >= 0 && m < p.reserve {
+	if m := refused.margin(); m == 0 && p.reserve > 0 {
+		return "set policy.reserve to 0 (the best rolling plan here keeps no margin above quorum)"
+	} else if m > 0 && m < p.reserve {
 		return fmt.Sprintf("set policy.reserve to %d or less", m)
 	}
 	return "no rolling restart keeps a quorum here: use dynamic reconfiguration (3.5.3+, method \"reconfig\", not yet supported), or accept an outage"
@@ -330,7 +338,7 @@ func (p *planner) grow() error {
 		} else {
 			k, chosen, refused = largest(n, try)
 			if k == 0 {
-				return p.refuse("reserve %d cannot grow a %d-server ensemble by rolling restarts: adding one voter is refused (%s); %s",
+				return p.refuseAt(p.c.ReservePos, "reserve %d cannot grow a %d-server ensemble by rolling restarts: adding one voter is refused (%s); %s",
 					p.reserve, countVoters(p.cur), refused.reason, p.suggest(refused))
 			}
 		}
@@ -397,7 +405,7 @@ func (p *planner) shrink() error {
 	for len(leaving) > 0 {
 		k, chosen, refused := largest(len(leaving), func(k int) candidate { return p.shrinkStages(leaving[:k]) })
 		if k == 0 {
-			return p.refuse("%s", p.shrinkRefusal(leaving[0], refused))
+			return p.refuseAt(p.c.Hosts[leaving[0].Host].RemovePos, "%s", p.shrinkRefusal(leaving[0], refused))
 		}
 		if refused != nil {
 			chosen.stages[0].Why = append(chosen.stages[0].Why, fmt.Sprintf("removing %d at once refused: %s", k+1, refused.reason))

@@ -101,6 +101,7 @@ func LoadBytes(file string, src []byte) (*Cluster, []Warning, error) {
 	}
 	c.File = file
 	c.PolicyPos = posOf(user, "policy", file)
+	c.ReservePos = posOf(user, "policy.reserve", file)
 	for name, d := range c.Datacenters {
 		d.Name = name
 		d.Pos = posOf(user, "datacenters."+quote(name), file)
@@ -108,6 +109,7 @@ func LoadBytes(file string, src []byte) (*Cluster, []Warning, error) {
 	for name, h := range c.Hosts {
 		h.Name = name
 		h.Pos = posOf(user, "hosts."+quote(name), file)
+		h.RemovePos = posOf(user, "hosts."+quote(name)+".remove", file)
 		h.Ports = c.Ports
 		if o := v.LookupPath(cue.ParsePath("hosts." + quote(name) + ".ports")); o.Exists() {
 			var po struct{ Client, Quorum, Election *int }
