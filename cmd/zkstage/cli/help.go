@@ -8,9 +8,10 @@ import (
 
 func init() {
 	register(&Command{
-		Name:  "help",
-		Usage: "help [command|schema]",
-		Short: "show help for a command, or the cluster schema",
+		Name:    "help",
+		Usage:   "help [command|schema]",
+		Example: "zkstage help render\nzkstage help schema",
+		Short:   "show help for a command, or the cluster schema",
 		Run: func(env *Env, _ *pflag.FlagSet) error {
 			if len(env.Args) == 0 {
 				printCommands(env.Stdout)

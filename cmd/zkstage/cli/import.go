@@ -25,7 +25,7 @@ func init() {
 	var output *string
 	register(&Command{
 		Name:  "import",
-		Usage: "import [--name NAME] --version V [--dc CIDR=NAME]... [--ignore KEY]... [--out DIR [--force]] FILE...\n       zkstage import --live HOST:PORT[,HOST:PORT...] [--name NAME] [--dc CIDR=NAME]... [--out DIR [--force]]",
+		Usage: "import [--name NAME] --version V [--dc CIDR=NAME]... [--ignore KEY]... [--out DIR [--force]] [-o cue|json] FILE...\n       zkstage import --live HOST:PORT[,HOST:PORT...] [--timeout D] [--name NAME] [--dc CIDR=NAME]... [--ignore KEY]... [--out DIR [--force]] [-o cue|json]",
 		Short: "write a cluster spec for an ensemble that already runs",
 		Example: `zkstage import --version 3.4.6 --dc 192.168.1.0/24=dc1 --dc 192.168.2.0/24=dc2 --out clusters/prod hosts/*/zoo.cfg hosts/*/myid
 zkstage import --live 10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181 --name prod -o json`,
