@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -71,6 +72,9 @@ func check(c *Cluster, user cue.Value, file string) (cueerrors.Error, []Warning)
 			fail([]string{"hosts", name, "address"}, "%v", err)
 			continue
 		}
+		// One spelling downstream: an IPv6 literal without brackets (the
+		// renderer adds them where zoo.cfg needs them).
+		h.Address = strings.TrimSuffix(strings.TrimPrefix(h.Address, "["), "]")
 		if _, ok := c.Datacenters[h.DC]; !ok {
 			fail([]string{"hosts", name, "dc"}, "unknown datacenter %q (declared: %s)", h.DC, listKeys(c.Datacenters))
 		}
@@ -97,7 +101,7 @@ func check(c *Cluster, user cue.Value, file string) (cueerrors.Error, []Warning)
 		for _, p := range ports {
 			k := addrPort{canon, p.port}
 			if other, dup := bound[k]; dup {
-				fail([]string{"hosts", name, "address"}, "duplicate address and port %s:%d (%s port, already used by %s)", h.Address, p.port, p.field, other)
+				fail([]string{"hosts", name, "address"}, "duplicate address and port %s (%s port, already used by %s)", net.JoinHostPort(h.Address, strconv.Itoa(p.port)), p.field, other)
 				break // one error per host is enough
 			}
 			bound[k] = fmt.Sprintf("host %q", name)

@@ -27,8 +27,8 @@ func TestLoadRefusesInput(t *testing.T) {
 		{"same ipv6", `hosts: h4: {address: "::1", dc: "a"}
 hosts: h5: {address: "[::1]", dc: "a"}`, `t/cluster.cue:10:13: hosts.h5.address: duplicate address and port [::1]:2181 (client port, already used by host "h4")`},
 		{"same ipv6 long", `hosts: h4: {address: "::1", dc: "a"}
-hosts: h5: {address: "0:0:0:0:0:0:0:1", dc: "a"}`, `t/cluster.cue:10:13: hosts.h5.address: duplicate address and port 0:0:0:0:0:0:0:1:2181`},
-		{"mapped ipv4", `hosts: h4: {address: "::ffff:10.0.0.1", dc: "a"}`, `t/cluster.cue:9:13: hosts.h4.address: duplicate address and port ::ffff:10.0.0.1:2181 (client port, already used by host "h1")`},
+hosts: h5: {address: "0:0:0:0:0:0:0:1", dc: "a"}`, `t/cluster.cue:10:13: hosts.h5.address: duplicate address and port [0:0:0:0:0:0:0:1]:2181`},
+		{"mapped ipv4", `hosts: h4: {address: "::ffff:10.0.0.1", dc: "a"}`, `t/cluster.cue:9:13: hosts.h4.address: duplicate address and port [::ffff:10.0.0.1]:2181 (client port, already used by host "h1")`},
 		{"host name case", `hosts: h4: {address: "zk.example.com", dc: "a"}
 hosts: h5: {address: "ZK.Example.COM", dc: "a"}`, `t/cluster.cue:10:13: hosts.h5.address: duplicate address and port ZK.Example.COM:2181`},
 		// Names that become folders, file names and comments.
