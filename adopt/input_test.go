@@ -116,14 +116,7 @@ func TestImportLeaderRules(t *testing.T) {
 		}
 		// The plan puts the leader (the highest id, today in west) in the
 		// first --dc, east.
-		c, _, err := schema.LoadBytes("imported/cluster.cue", res.CUE)
-		if err != nil {
-			t.Fatal(err)
-		}
-		p, err := compiler.Compile(c)
-		if err != nil {
-			t.Fatal(err)
-		}
+		_, p := planCUE(t, res.CUE)
 		final := p.Stages[len(p.Stages)-1].Members
 		top := final[0]
 		for _, m := range final {
@@ -151,7 +144,19 @@ ssl.keyStore.location=C:\\zk\\keystore.jks
 	if got := res.Spec.Settings.Extra["ssl.keyStore.location"]; got != `C:\zk\keystore.jks` {
 		t.Fatalf("imported %q", got)
 	}
-	c, _, err := schema.LoadBytes("imported/cluster.cue", res.CUE)
+	c, p := planCUE(t, res.CUE)
+	cfg := string(render.ZooCfg(c, p, &p.Stages[0], p.Stages[0].Members[0]))
+	for _, line := range []string{`dataDir=C:\\zk\\data`, `ssl.keyStore.location=C:\\zk\\keystore.jks`} {
+		if !strings.Contains(cfg, line+"\n") {
+			t.Errorf("rendered zoo.cfg lacks %s:\n%s", line, cfg)
+		}
+	}
+}
+
+// planCUE loads and plans an imported spec.
+func planCUE(t *testing.T, src []byte) (*schema.Cluster, *compiler.Plan) {
+	t.Helper()
+	c, _, err := schema.LoadBytes("imported/cluster.cue", src)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,10 +164,5 @@ ssl.keyStore.location=C:\\zk\\keystore.jks
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg := string(render.ZooCfg(c, p, &p.Stages[0], p.Stages[0].Members[0]))
-	for _, line := range []string{`dataDir=C:\\zk\\data`, `ssl.keyStore.location=C:\\zk\\keystore.jks`} {
-		if !strings.Contains(cfg, line+"\n") {
-			t.Errorf("rendered zoo.cfg lacks %s:\n%s", line, cfg)
-		}
-	}
+	return c, p
 }

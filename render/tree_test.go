@@ -31,13 +31,7 @@ func noDrift(t *testing.T, out string, tree Tree) {
 // stale rendered stages and leftovers of interrupted renders, keeps the
 // user's files (the same files, by hard link) and leaves nothing beside OUT.
 func TestWriteSwapsWholeTree(t *testing.T) {
-	ref, _ := renderAll(t, "../clusters/reference")
-	lab, _ := renderAll(t, "../clusters/lab")
-	parent := t.TempDir()
-	out := filepath.Join(parent, "stages")
-	if err := Write(out, ref, true); err != nil {
-		t.Fatal(err)
-	}
+	parent, out, _, lab := renderedReference(t)
 	mustWrite(t, filepath.Join(out, "README"), "mine")
 	mustWrite(t, filepath.Join(out, "notes", "a.txt"), "a")
 	if err := os.Symlink("README", filepath.Join(out, "readme.link")); err != nil {
@@ -73,13 +67,7 @@ func TestWriteSwapsWholeTree(t *testing.T) {
 // (here a named pipe in OUT cannot be carried over), OUT keeps every stage
 // of the previous render: no mix of two specs.
 func TestWriteFailureChangesNothing(t *testing.T) {
-	ref, _ := renderAll(t, "../clusters/reference")
-	lab, _ := renderAll(t, "../clusters/lab")
-	parent := t.TempDir()
-	out := filepath.Join(parent, "stages")
-	if err := Write(out, ref, true); err != nil {
-		t.Fatal(err)
-	}
+	parent, out, ref, lab := renderedReference(t)
 	if err := syscall.Mkfifo(filepath.Join(out, "pipe"), 0o644); err != nil {
 		t.Skip(err)
 	}
@@ -207,6 +195,20 @@ func TestCheckInputs(t *testing.T) {
 		mustWrite(t, filepath.Join(out, "03-grow-5-to-7-start.zkstage-old", ManifestFile), "{}")
 		noDrift(t, out, ref)
 	})
+}
+
+// renderedReference renders the reference cluster into parent/stages and
+// returns the trees of the reference and lab clusters.
+func renderedReference(t *testing.T) (parent, out string, ref, lab Tree) {
+	t.Helper()
+	ref, _ = renderAll(t, "../clusters/reference")
+	lab, _ = renderAll(t, "../clusters/lab")
+	parent = t.TempDir()
+	out = filepath.Join(parent, "stages")
+	if err := Write(out, ref, true); err != nil {
+		t.Fatal(err)
+	}
+	return parent, out, ref, lab
 }
 
 func renderAll(t *testing.T, dir string) (Tree, error) {

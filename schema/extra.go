@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // owned maps the zoo.cfg keys zkstage writes itself to where their value
@@ -81,6 +82,8 @@ func ExtraRefusal(k, v string) string {
 		return fmt.Sprintf("%q is not a zoo.cfg key (letters, digits, '.', '_' and '-', starting with a letter or digit)", k)
 	case extraRefusal(k) != "":
 		return extraRefusal(k)
+	case !utf8.ValidString(v):
+		return "the value is not valid UTF-8"
 	case strings.ContainsAny(v, "\r\n"):
 		return "the value spans lines; a zoo.cfg value is one line"
 	case strings.IndexFunc(v, unicode.IsControl) >= 0:

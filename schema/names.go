@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Address checks a host address and returns its canonical form, which two
@@ -109,6 +110,8 @@ func checkDCName(name string) string {
 // based, so a newline would start a line of its own.
 func checkPath(p string) string {
 	switch {
+	case !utf8.ValidString(p):
+		return fmt.Sprintf("%q is not valid UTF-8", p)
 	case strings.IndexFunc(p, unicode.IsControl) >= 0:
 		return fmt.Sprintf("%q holds a control character (a line break would start a zoo.cfg line of its own)", p)
 	case strings.TrimSpace(p) != p:
