@@ -61,7 +61,15 @@ func Write(out string, t Tree, all bool) error {
 	if err != nil {
 		return err
 	}
+	// The new tree is assembled beside OUT, in its parent: "." must be
+	// named by its absolute path to have one.
+	if target, err = filepath.Abs(target); err != nil {
+		return err
+	}
 	parent := filepath.Dir(target)
+	if parent == target {
+		return fmt.Errorf("%s: zkstage renders into a folder that has a parent", out)
+	}
 	if err := os.MkdirAll(parent, 0o755); err != nil {
 		return err
 	}

@@ -216,3 +216,17 @@ func renderAll(t *testing.T, dir string) (Tree, error) {
 	c, p := plan(t, dir)
 	return Render(c, p, -1)
 }
+
+// TestWriteIntoDot: "." is rendered into through its absolute path.
+func TestWriteIntoDot(t *testing.T) {
+	ref, _ := renderAll(t, "../clusters/reference")
+	dir := t.TempDir()
+	t.Chdir(dir)
+	if err := Write(".", ref, true); err != nil {
+		t.Fatal(err)
+	}
+	noDrift(t, dir, ref)
+	if err := Write("/", ref, true); err == nil || err.Error() != "/: zkstage renders into a folder that has a parent" {
+		t.Errorf("render into /: %v", err)
+	}
+}
