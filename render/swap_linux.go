@@ -25,12 +25,17 @@ func swap(next, out string) error {
 
 // lock takes an exclusive, non-blocking flock on dir (the folder that holds
 // OUT); the lock goes with the process, so a crashed render leaves none.
-func lock(dir string) (func(), error) {
+func lock(dir string) (func(), error) { return flock(dir, unix.LOCK_EX) }
+
+// rlock takes a shared lock: checks run side by side, never during a write.
+func rlock(dir string) (func(), error) { return flock(dir, unix.LOCK_SH) }
+
+func flock(dir string, how int) (func(), error) {
 	f, err := os.Open(dir)
 	if err != nil {
 		return nil, err
 	}
-	if err := unix.Flock(int(f.Fd()), unix.LOCK_EX|unix.LOCK_NB); err != nil {
+	if err := unix.Flock(int(f.Fd()), how|unix.LOCK_NB); err != nil {
 		f.Close()
 		if errors.Is(err, unix.EWOULDBLOCK) {
 			return nil, fmt.Errorf("%s is locked: %w", dir, ErrBusy)

@@ -254,7 +254,8 @@ const MaxFileBytes = 16 << 20
 // reported as extra too. out must be a folder (a symbolic link to one is
 // followed); inside it, zkstage expects plain folders and regular files, and
 // anything else (a symbolic link, a pipe) or a file it cannot read is an
-// error naming the path, not drift.
+// error naming the path, not drift. A check while a render writes there is
+// refused (ErrBusy).
 func Check(out string, t Tree, all bool) ([]Diff, error) {
 	st, err := os.Stat(out)
 	if os.IsNotExist(err) {
@@ -265,6 +266,17 @@ func Check(out string, t Tree, all bool) ([]Diff, error) {
 	}
 	if !st.IsDir() {
 		return nil, fmt.Errorf("%s is a %s, not a folder of rendered stages", out, fileio.Kind(st.Mode()))
+	}
+	// Not while a render swaps the tree: a check would read a mix.
+	if abs, err := filepath.Abs(out); err == nil {
+		if real, err := filepath.EvalSymlinks(abs); err == nil {
+			abs = real
+		}
+		unlock, err := rlock(filepath.Dir(abs))
+		if err != nil {
+			return nil, fmt.Errorf("check %s: %w", out, err)
+		}
+		defer unlock()
 	}
 	want := map[string][]byte{}
 	got := map[string][]byte{}

@@ -102,6 +102,17 @@ func TestWriteRefusesConcurrent(t *testing.T) {
 	if err := Write(filepath.Join(parent, "stages"), ref, true); err != nil {
 		t.Errorf("after unlock: %v", err)
 	}
+	// A check waits for no render: it is refused while one writes, and
+	// checks share the lock with each other.
+	unlock, _ = lock(parent)
+	_, err = Check(filepath.Join(parent, "stages"), ref, true)
+	unlock()
+	if !errors.Is(err, ErrBusy) {
+		t.Errorf("check during a render: %v, want ErrBusy", err)
+	}
+	runlock, _ := rlock(parent)
+	defer runlock()
+	noDrift(t, filepath.Join(parent, "stages"), ref)
 }
 
 func TestWriteOut(t *testing.T) {
