@@ -239,10 +239,11 @@ func (b *builder) commonClientPort() (int, string) {
 
 // clientBind reads how 3.5+ server lines bind the client port: the server's
 // own address everywhere ("address", the schema default) or every interface
-// (";port" or 0.0.0.0: "any"). 3.4 lines have no client part.
+// (";port" or 0.0.0.0: "any"). 3.4 lines have no client part: there the
+// clientPortAddress key tells (clientBind34).
 func (b *builder) clientBind(ids []int, members map[int]zoocfg.Server) string {
 	if !b.version.Dynamic() {
-		return ""
+		return b.clientBind34(members)
 	}
 	kinds := map[string][]zoocfg.Server{}
 	for _, id := range ids {
@@ -264,6 +265,66 @@ func (b *builder) clientBind(ids []int, members map[int]zoocfg.Server) string {
 		return "any"
 	}
 	return "" // "address" is the default
+}
+
+// clientBind34 reads clientPortAddress from 3.4 files: absent (or a
+// wildcard) in every file is "any", the 3.4 default; the server's own
+// address in every file is "address". A file whose server is not known
+// (no myid) cannot say whose address it names.
+func (b *builder) clientBind34(members map[int]zoocfg.Server) string {
+	var any, own *zoocfg.Entry
+	for _, v := range b.views {
+		if b.ignored(zoocfg.KeyClientPortAddress) {
+			return ""
+		}
+		e, ok := v.get(zoocfg.KeyClientPortAddress)
+		switch {
+		case !ok || isWildcard(e.Value):
+			if !ok {
+				e = zoocfg.Entry{File: v.origin}
+			}
+			any = &e
+			continue
+		case v.myid == nil:
+			b.fail(e.File, e.Line, e.Key, "no myid for this zoo.cfg: cannot tell whether %s is its server's own address; pass its myid file", e.Value)
+			continue
+		}
+		s, ok := members[*v.myid]
+		if a, _ := schema.Address(e.Value); !ok || a != canonical(s.Address) {
+			b.fail(e.File, e.Line, e.Key, "%s is not the address of server.%d (%s): zkstage binds the client port to the server's own address or to every interface", e.Value, *v.myid, s.Address)
+			continue
+		}
+		own = &e
+	}
+	switch {
+	case any != nil && own != nil:
+		b.fail(own.File, own.Line, own.Key, "binds the client port to its own address but %s binds every interface: zkstage binds all servers the same way", any.Pos())
+	case own != nil:
+		return "address"
+	}
+	return "" // "any" is the 3.4 default
+}
+
+func isWildcard(addr string) bool {
+	switch addr {
+	case "0.0.0.0", "::", "0:0:0:0:0:0:0:0":
+		return true
+	}
+	return false
+}
+
+func canonical(addr string) string {
+	a, _ := schema.Address(addr)
+	return a
+}
+
+func (b *builder) ignored(key string) bool {
+	for _, k := range b.opts.Ignore {
+		if k == key {
+			return true
+		}
+	}
+	return false
 }
 
 // leaderRules writes the datacenters in the order of the --dc flags: the
@@ -426,9 +487,8 @@ func (b *builder) settings() Settings {
 	for _, v := range b.views {
 		for _, k := range []string{zoocfg.KeyClientPortAddress, zoocfg.KeyDynamicConfigFile} {
 			e, ok := v.get(k)
-			if ok && k == zoocfg.KeyClientPortAddress && !dynamic && !ignore[k] {
-				b.fail(e.File, e.Line, k, "zkstage renders no clientPortAddress for ZooKeeper %s, so the client port would bind every interface instead of %s: remove the key from the files first, or pass --ignore %s to accept the wider bind", b.version, e.Value, k)
-				continue
+			if ok && k == zoocfg.KeyClientPortAddress && !dynamic {
+				continue // settings.clientBind (clientBind34)
 			}
 			if ok {
 				b.warn(e.File, e.Line, k, "not carried over: zkstage renders %s", map[string]string{

@@ -36,8 +36,10 @@ func TestImportRefusesInput(t *testing.T) {
 		{"climbing dynamic file not followed", "3.8.0", map[string]string{"conf/zoo.cfg": "dynamicConfigFile=../../../secret/zoo.cfg.dynamic\n",
 			"secret/zoo.cfg.dynamic": threeServers},
 			"{dir}/conf/zoo.cfg:1: dynamicConfigFile: dynamic config file not found (looked for {dir}/conf/zoo.cfg.dynamic)"},
-		{"3.4 clientPortAddress", "3.4.14", map[string]string{"zoo.cfg": "clientPort=2181\nclientPortAddress=10.0.0.1\n" + threeServers},
-			"{dir}/zoo.cfg:2: clientPortAddress: zkstage renders no clientPortAddress for ZooKeeper 3.4.14, so the client port would bind every interface instead of 10.0.0.1"},
+		{"3.4 clientPortAddress of another server", "3.4.14", map[string]string{"zoo.cfg": "clientPort=2181\nclientPortAddress=10.0.0.2\n" + threeServers, "myid": "1\n"},
+			"{dir}/zoo.cfg:2: clientPortAddress: 10.0.0.2 is not the address of server.1 (10.0.0.1)"},
+		{"3.4 clientPortAddress without myid", "3.4.14", map[string]string{"zoo.cfg": "clientPort=2181\nclientPortAddress=10.0.0.1\n" + threeServers},
+			"{dir}/zoo.cfg:2: clientPortAddress: no myid for this zoo.cfg: cannot tell whether 10.0.0.1 is its server's own address"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			files := map[string]string{}
@@ -165,4 +167,32 @@ func planCUE(t *testing.T, src []byte) (*schema.Cluster, *compiler.Plan) {
 		t.Fatal(err)
 	}
 	return c, p
+}
+
+// On 3.4, clientPortAddress set to the server's own address is
+// clientBind "address", and render writes it back: the bind stays narrow.
+func TestImport34ClientPortAddress(t *testing.T) {
+	dir := writeFiles(t, map[string]string{
+		"1/zoo.cfg": "clientPort=2181\nclientPortAddress=10.0.0.1\n" + threeServers, "1/myid": "1\n",
+		"2/zoo.cfg": "clientPort=2181\nclientPortAddress=10.0.0.2\n" + threeServers, "2/myid": "2\n",
+	})
+	res, err := ImportFiles([]string{filepath.Join(dir, "1", "zoo.cfg"), filepath.Join(dir, "2", "zoo.cfg")}, Options{Version: "3.4.14"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(res.CUE), `clientBind: "address"`) {
+		t.Fatalf("spec lacks clientBind \"address\":\n%s", res.CUE)
+	}
+	c, p := planCUE(t, res.CUE)
+	for _, m := range p.Stages[0].Members {
+		if cfg := string(render.ZooCfg(c, p, &p.Stages[0], m)); !strings.Contains(cfg, "clientPortAddress="+m.Address+"\n") {
+			t.Errorf("%s: rendered zoo.cfg lacks clientPortAddress=%s:\n%s", m.Host, m.Address, cfg)
+		}
+	}
+	// Without clientPortAddress the 3.4 default, "any", is left implicit.
+	dir = writeFiles(t, map[string]string{"zoo.cfg": "clientPort=2181\n" + threeServers})
+	res, err = ImportFiles([]string{filepath.Join(dir, "zoo.cfg")}, Options{Version: "3.4.14"})
+	if err != nil || strings.Contains(string(res.CUE), "clientBind") {
+		t.Fatalf("%v\n%s", err, res.CUE)
+	}
 }

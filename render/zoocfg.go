@@ -38,6 +38,9 @@ func ZooCfg(c *schema.Cluster, plan *compiler.Plan, st *compiler.Stage, self com
 	if !dynamic {
 		// 3.4 has no client address in server lines.
 		kv("clientPort", self.ClientPort)
+		if s.ClientBind == "address" {
+			kv("clientPortAddress", self.Address)
+		}
 	} else {
 		kv("4lw.commands.whitelist", strings.Join(Whitelist, ","))
 		if s.AdminServer.Enabled {

@@ -133,3 +133,22 @@ func BenchmarkLoadNUL(b *testing.B) {
 		}
 	}
 }
+
+// clientBind defaults to "any" on 3.4 (no clientPortAddress), "address" on
+// 3.5+; a 3.4 spec that says "address" keeps it.
+func TestClientBindDefault(t *testing.T) {
+	for _, tc := range []struct{ version, extra, want string }{
+		{"3.4.6", "", "any"},
+		{"3.4.6", `settings: clientBind: "address"`, "address"},
+		{"3.8.0", "", "address"},
+		{"3.8.0", `settings: clientBind: "any"`, "any"},
+	} {
+		c, _, err := LoadBytes("t/cluster.cue", spec(tc.version, tc.extra+"\n"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Settings.ClientBind != tc.want {
+			t.Errorf("%s %q: clientBind %s, want %s", tc.version, tc.extra, c.Settings.ClientBind, tc.want)
+		}
+	}
+}

@@ -100,6 +100,12 @@ func LoadBytes(file string, src []byte) (*Cluster, []Warning, error) {
 		return nil, nil, locate(file, user, err)
 	}
 	c.File = file
+	if !c.Version.Dynamic() && !user.LookupPath(cue.ParsePath("settings.clientBind")).Exists() {
+		// 3.4 binds the client port to every interface unless zoo.cfg
+		// names clientPortAddress: that is what a 3.4 spec means unless
+		// it says "address".
+		c.Settings.ClientBind = "any"
+	}
 	c.PolicyPos = posOf(user, "policy", file)
 	c.ReservePos = posOf(user, "policy.reserve", file)
 	for name, d := range c.Datacenters {
