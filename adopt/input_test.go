@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/zkstage/zkstage/compiler"
+	"github.com/zkstage/zkstage/compiler/compilertest"
 	"github.com/zkstage/zkstage/render"
 	"github.com/zkstage/zkstage/schema"
 )
@@ -158,41 +159,5 @@ ssl.keyStore.location=C:\\zk\\keystore.jks
 // planCUE loads and plans an imported spec.
 func planCUE(t *testing.T, src []byte) (*schema.Cluster, *compiler.Plan) {
 	t.Helper()
-	c, _, err := schema.LoadBytes("imported/cluster.cue", src)
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := compiler.Compile(c)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return c, p
-}
-
-// On 3.4, clientPortAddress set to the server's own address is
-// clientBind "address", and render writes it back: the bind stays narrow.
-func TestImport34ClientPortAddress(t *testing.T) {
-	dir := writeFiles(t, map[string]string{
-		"1/zoo.cfg": "clientPort=2181\nclientPortAddress=10.0.0.1\n" + threeServers, "1/myid": "1\n",
-		"2/zoo.cfg": "clientPort=2181\nclientPortAddress=10.0.0.2\n" + threeServers, "2/myid": "2\n",
-	})
-	res, err := ImportFiles([]string{filepath.Join(dir, "1", "zoo.cfg"), filepath.Join(dir, "2", "zoo.cfg")}, Options{Version: "3.4.14"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(res.CUE), `clientBind: "address"`) {
-		t.Fatalf("spec lacks clientBind \"address\":\n%s", res.CUE)
-	}
-	c, p := planCUE(t, res.CUE)
-	for _, m := range p.Stages[0].Members {
-		if cfg := string(render.ZooCfg(c, p, &p.Stages[0], m)); !strings.Contains(cfg, "clientPortAddress="+m.Address+"\n") {
-			t.Errorf("%s: rendered zoo.cfg lacks clientPortAddress=%s:\n%s", m.Host, m.Address, cfg)
-		}
-	}
-	// Without clientPortAddress the 3.4 default, "any", is left implicit.
-	dir = writeFiles(t, map[string]string{"zoo.cfg": "clientPort=2181\n" + threeServers})
-	res, err = ImportFiles([]string{filepath.Join(dir, "zoo.cfg")}, Options{Version: "3.4.14"})
-	if err != nil || strings.Contains(string(res.CUE), "clientBind") {
-		t.Fatalf("%v\n%s", err, res.CUE)
-	}
+	return compilertest.PlanBytes(t, "imported/cluster.cue", src)
 }
