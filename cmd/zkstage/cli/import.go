@@ -58,10 +58,11 @@ dynamicConfigFile, reconfigEnabled, standaloneEnabled,
 differs from what zkstage renders); any other key goes to settings.extra.
 
 When the sources disagree about membership or settings, or a file holds
-a key twice, a stray line (a key without a value) or binary data, every problem is listed by
-file and line and nothing is written (exit 2). Only regular files are
-read (a named pipe is refused), and a dynamicConfigFile is looked up next
-to its zoo.cfg, never at its path on this machine. --ignore KEY
+a key twice, a stray line (a key without a value) or binary data, every
+problem is listed by file and line and nothing is written (exit 2). Only
+regular files are read (a named pipe is refused), and a dynamicConfigFile
+is looked up next to its zoo.cfg, never at its path on this machine.
+--ignore KEY
 (e.g. dataDir, where each server has its own) leaves a setting out of the
 comparison and out of the spec, which then keeps zkstage's default. The spec goes
 to stdout, or to DIR/cluster.cue with --out (never over an existing file
