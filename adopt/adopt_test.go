@@ -67,6 +67,14 @@ func TestHostNames(t *testing.T) {
 			map[int]string{1: "zoo1.east.example.com", 2: "zoo1.west.example.com", 3: "zoo3"}},
 		{map[int]string{1: "localhost", 2: "localhost", 3: "_odd_name"},
 			map[int]string{1: "localhost-1", 2: "localhost-2", 3: "zk-odd-name"}},
+		// The rules give one name twice: a host called like a generated
+		// name, letter case, an IP and a host name that read alike.
+		{map[int]string{1: "a-2", 2: "a", 3: "a"},
+			map[int]string{1: "a-2-1", 2: "a-2-2", 3: "a-3"}},
+		{map[int]string{1: "ZK1.east", 2: "zk1.west", 3: "Zk3"},
+			map[int]string{1: "zk1.east", 2: "zk1.west", 3: "zk3"}},
+		{map[int]string{1: "zk-10-0-0-1", 2: "10.0.0.1", 3: "10.0.0.3"},
+			map[int]string{1: "zk-10-0-0-1-1", 2: "zk-10-0-0-1-2", 3: "zk-10-0-0-3"}},
 	}
 	for _, tt := range tests {
 		got := hostNames([]int{1, 2, 3}, tt.addr)

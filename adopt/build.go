@@ -98,17 +98,7 @@ func (b *builder) build() (*Result, error) {
 		}
 		spec.Hosts = append(spec.Hosts, h)
 	}
-	if len(b.opts.DCs) == 0 {
-		spec.Datacenters = []Datacenter{{Name: "dc1", Leader: schema.LeaderPreferred, Priority: 1}}
-	} else {
-		seen := map[string]bool{}
-		for _, r := range b.opts.DCs {
-			if !seen[r.Name] {
-				seen[r.Name] = true
-				spec.Datacenters = append(spec.Datacenters, Datacenter{Name: r.Name, Leader: schema.LeaderAllowed})
-			}
-		}
-	}
+	spec.Datacenters = b.leaderRules()
 	out, err := spec.CUE()
 	if err != nil {
 		return nil, err
@@ -249,10 +239,11 @@ func (b *builder) commonClientPort() (int, string) {
 
 // clientBind reads how 3.5+ server lines bind the client port: the server's
 // own address everywhere ("address", the schema default) or every interface
-// (";port" or 0.0.0.0: "any"). 3.4 lines have no client part.
+// (";port" or 0.0.0.0: "any"). 3.4 lines have no client part: there the
+// clientPortAddress key tells (clientBind34).
 func (b *builder) clientBind(ids []int, members map[int]zoocfg.Server) string {
 	if !b.version.Dynamic() {
-		return ""
+		return b.clientBind34(members)
 	}
 	kinds := map[string][]zoocfg.Server{}
 	for _, id := range ids {
@@ -274,6 +265,92 @@ func (b *builder) clientBind(ids []int, members map[int]zoocfg.Server) string {
 		return "any"
 	}
 	return "" // "address" is the default
+}
+
+// clientBind34 reads clientPortAddress from 3.4 files: absent (or a
+// wildcard) in every file is "any", the 3.4 default; the server's own
+// address in every file is "address". A file whose server is not known
+// (no myid) cannot say whose address it names.
+func (b *builder) clientBind34(members map[int]zoocfg.Server) string {
+	var any, own *zoocfg.Entry
+	for _, v := range b.views {
+		if b.ignored(zoocfg.KeyClientPortAddress) {
+			return ""
+		}
+		e, ok := v.get(zoocfg.KeyClientPortAddress)
+		switch {
+		case !ok || isWildcard(e.Value):
+			if !ok {
+				e = zoocfg.Entry{File: v.origin}
+			}
+			any = &e
+			continue
+		case v.myid == nil:
+			b.fail(e.File, e.Line, e.Key, "no myid for this zoo.cfg: cannot tell whether %s is its server's own address; pass its myid file", e.Value)
+			continue
+		}
+		s, ok := members[*v.myid]
+		if a, _ := schema.Address(e.Value); !ok || a != canonical(s.Address) {
+			b.fail(e.File, e.Line, e.Key, "%s is not the address of server.%d (%s): zkstage binds the client port to the server's own address or to every interface", e.Value, *v.myid, s.Address)
+			continue
+		}
+		own = &e
+	}
+	switch {
+	case any != nil && own != nil:
+		b.fail(own.File, own.Line, own.Key, "binds the client port to its own address but %s binds every interface: zkstage binds all servers the same way", any.Pos())
+	case own != nil:
+		return "address"
+	}
+	return "" // "any" is the 3.4 default
+}
+
+func isWildcard(addr string) bool {
+	switch addr {
+	case "0.0.0.0", "::", "0:0:0:0:0:0:0:0":
+		return true
+	}
+	return false
+}
+
+func canonical(addr string) string {
+	a, _ := schema.Address(addr)
+	return a
+}
+
+func (b *builder) ignored(key string) bool {
+	for _, k := range b.opts.Ignore {
+		if k == key {
+			return true
+		}
+	}
+	return false
+}
+
+// leaderRules writes the datacenters in the order of the --dc flags: the
+// first is the preferred leader site (priority 1), the others may lead in
+// that order (priorities 2, 3, ...). Without --dc there is one, dc1,
+// preferred. The planner then puts the leader where the flags say, and the
+// operator reviews explicit rules (the spec's header says to) instead of
+// defaults that tie every datacenter.
+func (b *builder) leaderRules() []Datacenter {
+	if len(b.opts.DCs) == 0 {
+		return []Datacenter{{Name: "dc1", Leader: schema.LeaderPreferred, Priority: 1}}
+	}
+	var out []Datacenter
+	seen := map[string]bool{}
+	for _, r := range b.opts.DCs {
+		if seen[r.Name] {
+			continue
+		}
+		seen[r.Name] = true
+		d := Datacenter{Name: r.Name, Leader: schema.LeaderAllowed, Priority: len(out) + 1}
+		if len(out) == 0 {
+			d.Leader = schema.LeaderPreferred
+		}
+		out = append(out, d)
+	}
+	return out
 }
 
 // datacenters assigns each server to the first --dc range that covers it.
@@ -389,6 +466,14 @@ func (b *builder) settings() Settings {
 				b.warn(e.File, e.Line, k, "not carried over: zkstage renders %s itself", k)
 				continue
 			}
+			if e.Value == "" {
+				b.fail(e.File, e.Line, k, "no value: a stray line, or a key=value without the value; remove it or give it a value")
+				continue
+			}
+			if msg := schema.ExtraRefusal(k, e.Value); msg != "" {
+				b.fail(e.File, e.Line, k, "%s", msg)
+				continue
+			}
 			st.Extra[k] = e.Value
 		}
 	}
@@ -401,7 +486,11 @@ func (b *builder) settings() Settings {
 	}
 	for _, v := range b.views {
 		for _, k := range []string{zoocfg.KeyClientPortAddress, zoocfg.KeyDynamicConfigFile} {
-			if e, ok := v.get(k); ok {
+			e, ok := v.get(k)
+			if ok && k == zoocfg.KeyClientPortAddress && !dynamic {
+				continue // settings.clientBind (clientBind34)
+			}
+			if ok {
 				b.warn(e.File, e.Line, k, "not carried over: zkstage renders %s", map[string]string{
 					zoocfg.KeyClientPortAddress: "the client address on the server lines (settings.clientBind)",
 					zoocfg.KeyDynamicConfigFile: "static configs (server lines in zoo.cfg)",

@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/zkstage/zkstage/internal/fileio"
 	"github.com/zkstage/zkstage/zoocfg"
 )
 
@@ -104,6 +105,15 @@ func readView(path string) (*view, zoocfg.Errors) {
 	if err != nil {
 		return nil, asErrors(err)
 	}
+	if len(c.Warnings) > 0 {
+		// Duplicate keys: ZooKeeper takes the last one silently, an
+		// import must not guess which one the operator meant.
+		var errs zoocfg.Errors
+		for _, w := range c.Warnings {
+			errs = append(errs, &zoocfg.Error{File: w.File, Line: w.Line, Key: w.Key, Msg: w.Msg + "; keep one before importing"})
+		}
+		return nil, errs
+	}
 	v := &view{origin: path, serversFrom: path, servers: c.Servers, entries: c.Entries}
 	e, ok := c.Get(zoocfg.KeyDynamicConfigFile)
 	if !ok {
@@ -122,19 +132,18 @@ func readView(path string) (*view, zoocfg.Errors) {
 	return v, nil
 }
 
-// findDynamic resolves dynamicConfigFile: a relative name against the
-// zoo.cfg's directory (imports work on copies of a host's files), an
-// absolute one as is, then its base name next to the zoo.cfg.
+// findDynamic resolves dynamicConfigFile against the zoo.cfg's directory
+// only: an import works on copies of a host's files, so an absolute path
+// (or one that climbs out with "..") names a file of the host, not of this
+// machine; its base name is looked up next to the zoo.cfg.
 func findDynamic(cfg, name string) (string, []string) {
 	dir := filepath.Dir(cfg)
 	var cands []string
-	if filepath.IsAbs(name) {
-		cands = append(cands, name, filepath.Join(dir, filepath.Base(name)))
-	} else {
+	if filepath.IsLocal(name) {
 		cands = append(cands, filepath.Join(dir, name))
-		if b := filepath.Join(dir, filepath.Base(name)); b != cands[0] {
-			cands = append(cands, b)
-		}
+	}
+	if b := filepath.Join(dir, filepath.Base(name)); len(cands) == 0 || b != cands[0] {
+		cands = append(cands, b)
 	}
 	for _, c := range cands {
 		if st, err := os.Stat(c); err == nil && !st.IsDir() {
@@ -144,8 +153,11 @@ func findDynamic(cfg, name string) (string, []string) {
 	return "", cands
 }
 
+// maxMyIDBytes bounds a myid file: a number and a line break.
+const maxMyIDBytes = 64
+
 func (b *builder) readMyID(v *view, path string) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadRegular(path, maxMyIDBytes)
 	if err != nil {
 		b.fail(path, 0, "", "%v", unwrapPathError(err))
 		return

@@ -51,9 +51,11 @@ func sanitize(s string) string {
 
 // hostNames names every server: first labels, whole host names where first
 // labels collide, and "-<id>" where even those collide (several servers on
-// one address). Deterministic for a given membership.
+// one address). Names are lower case and unique even ignoring case (the
+// schema refuses folders that collide on a case-insensitive file system);
+// a name the rules give twice gets "-<id>" (and "-<n>") until it is free.
+// Deterministic for a given membership.
 func hostNames(ids []int, addr map[int]string) map[int]string {
-	names := map[int]string{}
 	count := func(f func(int) string) map[string]int {
 		n := map[string]int{}
 		for _, id := range ids {
@@ -61,17 +63,39 @@ func hostNames(ids []int, addr map[int]string) map[int]string {
 		}
 		return n
 	}
-	first := count(func(id int) string { return baseName(addr[id]) })
-	full := count(func(id int) string { return fullName(addr[id]) })
+	base := func(id int) string { return strings.ToLower(baseName(addr[id])) }
+	full := func(id int) string { return strings.ToLower(fullName(addr[id])) }
+	first, whole := count(base), count(full)
+	cand := map[int]string{}
 	for _, id := range ids {
 		switch {
-		case first[baseName(addr[id])] == 1:
-			names[id] = baseName(addr[id])
-		case full[fullName(addr[id])] == 1:
-			names[id] = fullName(addr[id])
+		case first[base(id)] == 1:
+			cand[id] = base(id)
+		case whole[full(id)] == 1:
+			cand[id] = full(id)
 		default:
-			names[id] = fullName(addr[id]) + "-" + strconv.Itoa(id)
+			cand[id] = full(id) + "-" + strconv.Itoa(id)
 		}
+	}
+	uses := count(func(id int) string { return cand[id] })
+	names := map[int]string{}
+	taken := map[string]bool{}
+	for _, id := range ids {
+		if uses[cand[id]] == 1 {
+			names[id] = cand[id]
+			taken[cand[id]] = true
+		}
+	}
+	for _, id := range ids {
+		if names[id] != "" {
+			continue
+		}
+		n := cand[id] + "-" + strconv.Itoa(id)
+		for k := 2; taken[n]; k++ {
+			n = cand[id] + "-" + strconv.Itoa(id) + "-" + strconv.Itoa(k)
+		}
+		names[id] = n
+		taken[n] = true
 	}
 	return names
 }

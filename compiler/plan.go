@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	cueerrors "cuelang.org/go/cue/errors"
+	"cuelang.org/go/cue/token"
 
 	"github.com/zkstage/zkstage/schema"
 )
@@ -53,8 +54,29 @@ type planner struct {
 }
 
 func (p *planner) refuse(format string, args ...interface{}) error {
-	return cueerrors.Newf(p.c.PolicyPos, "cannot plan cluster %q: "+format, append([]interface{}{p.c.Name}, args...)...)
+	return p.refuseAt(p.c.PolicyPos, []string{"policy"}, format, args...)
 }
+
+// refuseAt is refuse positioned at the field the refusal is about.
+func (p *planner) refuseAt(pos token.Pos, field []string, format string, args ...interface{}) error {
+	return &Refusal{pos: pos, field: field, msg: fmt.Sprintf("cannot plan cluster %q: "+format, append([]interface{}{p.c.Name}, args...)...)}
+}
+
+// Refusal is a plan the compiler will not make: a cue error positioned at
+// the spec field it is about (Path), whose text is the reason.
+type Refusal struct {
+	pos   token.Pos
+	field []string
+	msg   string
+}
+
+var _ cueerrors.Error = (*Refusal)(nil)
+
+func (r *Refusal) Error() string                { return r.msg }
+func (r *Refusal) Position() token.Pos          { return r.pos }
+func (r *Refusal) InputPositions() []token.Pos  { return nil }
+func (r *Refusal) Path() []string               { return r.field }
+func (r *Refusal) Msg() (string, []interface{}) { return "%s", []interface{}{r.msg} }
 
 func (p *planner) member(host string, id int) Member {
 	h := p.c.Hosts[host]
@@ -232,7 +254,9 @@ func (p *planner) suggest(refused *candidate) string {
 	if refused == nil {
 		return ""
 	}
-	if m := refused.margin(); m >= 0 && m < p.reserve {
+	if m := refused.margin(); m == 0 && p.reserve > 0 {
+		return "set policy.reserve to 0 (the best rolling plan here keeps no margin above quorum)"
+	} else if m > 0 && m < p.reserve {
 		return fmt.Sprintf("set policy.reserve to %d or less", m)
 	}
 	return "no rolling restart keeps a quorum here: use dynamic reconfiguration (3.5.3+, method \"reconfig\", not yet supported), or accept an outage"
@@ -327,7 +351,7 @@ func (p *planner) grow() error {
 		} else {
 			k, chosen, refused = largest(n, try)
 			if k == 0 {
-				return p.refuse("reserve %d cannot grow a %d-server ensemble by rolling restarts: adding one voter is refused (%s); %s",
+				return p.refuseAt(p.c.ReservePos, []string{"policy", "reserve"}, "reserve %d cannot grow a %d-server ensemble by rolling restarts: adding one voter is refused (%s); %s",
 					p.reserve, countVoters(p.cur), refused.reason, p.suggest(refused))
 			}
 		}
@@ -394,7 +418,7 @@ func (p *planner) shrink() error {
 	for len(leaving) > 0 {
 		k, chosen, refused := largest(len(leaving), func(k int) candidate { return p.shrinkStages(leaving[:k]) })
 		if k == 0 {
-			return p.refuse("%s", p.shrinkRefusal(leaving[0], refused))
+			return p.refuseAt(p.c.Hosts[leaving[0].Host].RemovePos, []string{"hosts", leaving[0].Host, "remove"}, "%s", p.shrinkRefusal(leaving[0], refused))
 		}
 		if refused != nil {
 			chosen.stages[0].Why = append(chosen.stages[0].Why, fmt.Sprintf("removing %d at once refused: %s", k+1, refused.reason))

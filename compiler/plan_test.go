@@ -214,7 +214,7 @@ func TestRefusals(t *testing.T) {
 	}
 	five := []hostSpec{{"h1", "a", "", 1, false}, {"h2", "a", "", 2, false}, {"h3", "a", "", 3, false}, {"h4", "a", "", 4, false}, {"h5", "a", "", 5, false}, {"h6", "a", "", -1, false}}
 	_, err = Compile(buildSpec(t, "3.8.0", dcs, five, "reserve: 1"))
-	if err == nil || !strings.Contains(err.Error(), "reserve 1 cannot grow a 5-server ensemble by rolling restarts") || !strings.Contains(err.Error(), "set policy.reserve to 0 or less") {
+	if err == nil || !strings.Contains(err.Error(), "reserve 1 cannot grow a 5-server ensemble by rolling restarts") || !strings.Contains(err.Error(), "set policy.reserve to 0 (the best rolling plan here keeps no margin above quorum)") {
 		t.Errorf("5 -> 6 reserve 1: %v", err)
 	}
 	if err != nil && !strings.HasPrefix(err.Error(), "cannot plan cluster") {
@@ -316,6 +316,9 @@ func TestShrinkClosedForm(t *testing.T) {
 						if slack := cur - 2 - Quorum(cur); slack >= 0 {
 							// Only the reserve is in the way: say how low it must go.
 							refusal = fmt.Sprintf("set policy.reserve to %d or less", slack)
+							if slack == 0 {
+								refusal = "set policy.reserve to 0 (the best rolling plan here keeps no margin above quorum)"
+							}
 						} else {
 							refusal = fmt.Sprintf("would take %d -> %d voters|and %d <= %d is false", cur, cur-1, Quorum(cur), cur-2-reserve)
 						}

@@ -72,6 +72,14 @@ func TestZooCfgVersions(t *testing.T) {
 			t.Errorf("3.4 zoo.cfg has %q, which 3.4 does not know:\n%s", not, cfg34)
 		}
 	}
+	if c.Settings.ClientBind != "any" || strings.Contains(cfg34, "clientPortAddress") {
+		t.Errorf("3.4 default clientBind %q: want \"any\", no clientPortAddress:\n%s", c.Settings.ClientBind, cfg34)
+	}
+	c.Settings.ClientBind = "address"
+	if cfg := string(ZooCfg(c, st.Members, self)); !strings.Contains(cfg, "clientPort=2181\nclientPortAddress=192.168.3.1\n") {
+		t.Errorf("3.4 clientBind address: no clientPortAddress:\n%s", cfg)
+	}
+	// 3.8 (where a spec's default clientBind is "address").
 	c.Version = schema.Version{Major: 3, Minor: 8, Patch: 0}
 	cfg38 := string(ZooCfg(c, st.Members, self))
 	for _, want := range []string{"4lw.commands.whitelist=conf,mntr,ruok,srvr\n", "admin.enableServer=false\n", "reconfigEnabled=false\n",

@@ -11,6 +11,7 @@ import (
 
 	"github.com/zkstage/zkstage/compiler"
 	"github.com/zkstage/zkstage/schema"
+	"github.com/zkstage/zkstage/zoocfg"
 )
 
 // Whitelist holds the four-letter words the verifier needs (3.5.3+ enables
@@ -27,7 +28,9 @@ func ZooCfg(c *schema.Cluster, config []compiler.Member, self compiler.Member) [
 	var b strings.Builder
 	fmt.Fprintf(&b, "# Rendered by zkstage for cluster %s, host %s (myid %d, %s).\n", c.Name, self.Host, self.ID, self.Datacenter)
 	b.WriteString("# Do not edit: change cluster.cue and re-render. The stage is named in stage.json.\n")
-	kv := func(k string, v interface{}) { fmt.Fprintf(&b, "%s=%v\n", k, v) }
+	// Values are written with Java-properties escaping: ZooKeeper reads
+	// zoo.cfg with Properties.load (C:\\zk stays C:\zk).
+	kv := func(k string, v interface{}) { fmt.Fprintf(&b, "%s=%s\n", k, zoocfg.EscapeValue(fmt.Sprint(v))) }
 	s := c.Settings
 	kv("tickTime", s.TickTime)
 	kv("initLimit", s.InitLimit)
@@ -40,6 +43,9 @@ func ZooCfg(c *schema.Cluster, config []compiler.Member, self compiler.Member) [
 	if !dynamic {
 		// 3.4 has no client address in server lines.
 		kv("clientPort", self.ClientPort)
+		if s.ClientBind == "address" {
+			kv("clientPortAddress", self.Address)
+		}
 	} else {
 		kv("4lw.commands.whitelist", strings.Join(Whitelist, ","))
 		if s.AdminServer.Enabled {

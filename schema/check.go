@@ -2,6 +2,7 @@ package schema
 
 import (
 	"fmt"
+	"net"
 	"sort"
 	"strconv"
 	"strings"
@@ -47,7 +48,13 @@ func check(c *Cluster, user cue.Value, file string) (cueerrors.Error, []Warning)
 	if len(c.Hosts) == 0 {
 		fail([]string{"hosts"}, "no hosts declared")
 	}
-	checkExtra(c.Settings.Extra, fail)
+	checkExtra(c.Settings.Extra, fail, warn)
+	checkNames(c, fail)
+	for _, p := range []struct{ field, value string }{{"dataDir", c.Settings.DataDir}, {"dataLogDir", c.Settings.DataLogDir}} {
+		if msg := checkPath(p.value); msg != "" {
+			fail([]string{"settings", p.field}, "%s", msg)
+		}
+	}
 	maxID := MaxMyID(c.Version, c.Settings.Extra)
 	byID := map[int]string{}
 	type addrPort struct {
@@ -57,8 +64,17 @@ func check(c *Cluster, user cue.Value, file string) (cueerrors.Error, []Warning)
 	bound := map[addrPort]string{}
 	votersByDC := map[string]int{}
 	targetVoters := 0
+	adminClash := "" // the first host whose ports the AdminServer's clashes with
 	for _, name := range SortedHosts(c) {
 		h := c.Hosts[name]
+		canon, err := Address(h.Address)
+		if err != nil {
+			fail([]string{"hosts", name, "address"}, "%v", err)
+			continue
+		}
+		// One spelling downstream: an IPv6 literal without brackets (the
+		// renderer adds them where zoo.cfg needs them).
+		h.Address = strings.TrimSuffix(strings.TrimPrefix(h.Address, "["), "]")
 		if _, ok := c.Datacenters[h.DC]; !ok {
 			fail([]string{"hosts", name, "dc"}, "unknown datacenter %q (declared: %s)", h.DC, listKeys(c.Datacenters))
 		}
@@ -83,12 +99,21 @@ func check(c *Cluster, user cue.Value, file string) (cueerrors.Error, []Warning)
 			port  int
 		}{{"client", h.Ports.Client}, {"quorum", h.Ports.Quorum}, {"election", h.Ports.Election}}
 		for _, p := range ports {
-			k := addrPort{h.Address, p.port}
+			k := addrPort{canon, p.port}
 			if other, dup := bound[k]; dup {
-				fail([]string{"hosts", name, "address"}, "duplicate address and port %s:%d (%s port, already used by %s)", h.Address, p.port, p.field, other)
+				fail([]string{"hosts", name, "address"}, "duplicate address and port %s (%s port, already used by %s)", net.JoinHostPort(h.Address, strconv.Itoa(p.port)), p.field, other)
 				break // one error per host is enough
 			}
 			bound[k] = fmt.Sprintf("host %q", name)
+		}
+		if a := c.Settings.AdminServer; a.Enabled && c.Version.Dynamic() && adminClash == "" {
+			for _, p := range ports {
+				if p.port == a.Port {
+					adminClash = name
+					fail([]string{"settings", "adminServer", "port"}, "AdminServer port %d is also the %s port of host %q: the AdminServer binds it on every interface", a.Port, p.field, name)
+					break
+				}
+			}
 		}
 		if !h.Remove && h.Role == RoleParticipant {
 			targetVoters++
@@ -151,10 +176,13 @@ func joinPath(path []string) string {
 	return s
 }
 
-// label quotes a path element that holds a dot, as CUE would write it
-// (settings.extra."zookeeper.snapCount"), so the path reads unambiguously.
+// label quotes a path element that holds anything but letters, digits, '_'
+// and '-', as CUE would write it (settings.extra."zookeeper.snapCount"), so
+// the path reads unambiguously and never holds a raw line break.
 func label(p string) string {
-	if strings.ContainsAny(p, ". \"") {
+	if p == "" || strings.IndexFunc(p, func(r rune) bool {
+		return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '_' || r == '-')
+	}) >= 0 {
 		return strconv.Quote(p)
 	}
 	return p

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"regexp"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
 // owned maps the zoo.cfg keys zkstage writes itself to where their value
@@ -47,20 +49,47 @@ func extraRefusal(key string) string {
 // ":" or a line break) would change how ZooKeeper splits the line.
 var extraKey = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._-]*$`)
 
+// Keys that select the myid limit (see MaxMyID). In zoo.cfg they have no
+// "zookeeper." prefix: QuorumPeerConfig turns an unknown key k into the
+// system property zookeeper.k.
+const (
+	KeyExtendedTypes = "extendedTypesEnabled"
+	KeyEmulate353TTL = "emulate353TTLNodes"
+)
+
+// prefixedTTLKeys are the system-property spellings of those keys, a
+// likely mistake in settings.extra.
+var prefixedTTLKeys = map[string]bool{"zookeeper." + KeyExtendedTypes: true, "zookeeper." + KeyEmulate353TTL: true}
+
 // checkExtra reports the settings.extra entries that cannot be rendered as
 // one zoo.cfg line of their own.
-func checkExtra(extra map[string]string, fail func(path []string, format string, args ...interface{})) {
+func checkExtra(extra map[string]string, fail, warn func(path []string, format string, args ...interface{})) {
 	for _, k := range SortedKeys(extra) {
 		path := []string{"settings", "extra", k}
-		switch v := extra[k]; {
-		case !extraKey.MatchString(k):
-			fail(path, "%q is not a zoo.cfg key (letters, digits, '.', '_' and '-', starting with a letter or digit)", k)
-		case extraRefusal(k) != "":
-			fail(path, "%s", extraRefusal(k))
-		case strings.ContainsAny(v, "\r\n"):
-			fail(path, "the value spans lines; a zoo.cfg value is one line")
-		case strings.TrimSpace(v) != v:
-			fail(path, "the value has leading or trailing blanks, which ZooKeeper drops or keeps depending on the key")
+		if msg := ExtraRefusal(k, extra[k]); msg != "" {
+			fail(path, "%s", msg)
+		} else if prefixedTTLKeys[k] {
+			warn(path, "ZooKeeper adds the \"zookeeper.\" prefix to a zoo.cfg key itself, so this sets the system property zookeeper.%s, which nothing reads: write %s", k, strings.TrimPrefix(k, "zookeeper."))
 		}
 	}
+}
+
+// ExtraRefusal says why key=value cannot be a settings.extra entry (one
+// zoo.cfg line of its own that zkstage does not write itself), or "".
+func ExtraRefusal(k, v string) string {
+	switch {
+	case !extraKey.MatchString(k):
+		return fmt.Sprintf("%q is not a zoo.cfg key (letters, digits, '.', '_' and '-', starting with a letter or digit)", k)
+	case extraRefusal(k) != "":
+		return extraRefusal(k)
+	case !utf8.ValidString(v):
+		return "the value is not valid UTF-8"
+	case strings.ContainsAny(v, "\r\n"):
+		return "the value spans lines; a zoo.cfg value is one line"
+	case strings.IndexFunc(v, unicode.IsControl) >= 0:
+		return "the value holds a control character; a zoo.cfg value is one line of text"
+	case strings.TrimSpace(v) != v:
+		return "the value has leading or trailing blanks, which ZooKeeper drops or keeps depending on the key"
+	}
+	return ""
 }

@@ -126,7 +126,11 @@ func positioned(err error) string {
 	var lines []string
 	for _, e := range cueerrors.Errors(err) {
 		format, args := e.Msg()
-		lines = append(lines, e.Position().String()+": "+FormatPath(e.Path())+": "+fmt.Sprintf(format, args...))
+		line := e.Position().String() + ": "
+		if len(e.Path()) > 0 {
+			line += FormatPath(e.Path()) + ": "
+		}
+		lines = append(lines, line+fmt.Sprintf(format, args...))
 	}
 	return strings.Join(lines, "\n")
 }
@@ -164,10 +168,16 @@ func TestVersion(t *testing.T) {
 		if v.Dynamic() != tc.dynamic || v.HasQuorumSize() != tc.quorumSize || v.Affected3829() != tc.f3829 {
 			t.Errorf("%s: dynamic %v quorumSize %v 3829 %v", v, v.Dynamic(), v.HasQuorumSize(), v.Affected3829())
 		}
-		ttl := map[string]string{"zookeeper.extendedTypesEnabled": "true"}
-		emu := map[string]string{"zookeeper.extendedTypesEnabled": "true", "zookeeper.emulate353TTLNodes": "true"}
+		// The zoo.cfg keys: ZooKeeper adds the "zookeeper." prefix itself.
+		ttl := map[string]string{"extendedTypesEnabled": "TRUE"}
+		emu := map[string]string{"extendedTypesEnabled": "true", "emulate353TTLNodes": "true"}
 		if MaxMyID(v, nil) != tc.maxID || MaxMyID(v, ttl) != tc.maxTTL || MaxMyID(v, emu) != tc.maxEmulate {
 			t.Errorf("%s: MaxMyID %d %d %d", v, MaxMyID(v, nil), MaxMyID(v, ttl), MaxMyID(v, emu))
+		}
+		// The system-property spelling in zoo.cfg sets zookeeper.zookeeper.*: no effect.
+		prefixed := map[string]string{"zookeeper.extendedTypesEnabled": "true", "zookeeper.emulate353TTLNodes": "true"}
+		if MaxMyID(v, prefixed) != tc.maxID {
+			t.Errorf("%s: MaxMyID with prefixed keys %d, want %d", v, MaxMyID(v, prefixed), tc.maxID)
 		}
 	}
 	for _, bad := range []string{"3.8", "3.8.x", "3.-1.0", ""} {

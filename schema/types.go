@@ -18,6 +18,8 @@ type Cluster struct {
 	File string `json:"-"`
 	// PolicyPos points at the policy (or the file when policy is defaulted).
 	PolicyPos token.Pos `json:"-"`
+	// ReservePos points at policy.reserve (or the policy, or the file).
+	ReservePos token.Pos `json:"-"`
 }
 
 // Ports are the three TCP ports of a server.
@@ -99,6 +101,8 @@ type Host struct {
 	Ports Ports `json:"-"`
 
 	Pos token.Pos `json:"-"`
+	// RemovePos points at remove: true (the host's position without one).
+	RemovePos token.Pos `json:"-"`
 }
 
 // Member reports whether the host is part of the ensemble today.

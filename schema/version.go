@@ -81,13 +81,16 @@ func (v *Version) UnmarshalJSON(b []byte) error {
 
 // MaxMyID is the largest server id the version accepts with these extra
 // settings: 255, 254 with extended types (TTL nodes) on 3.5+, 127 with
-// emulate353TTLNodes.
+// emulate353TTLNodes. The zoo.cfg keys are extendedTypesEnabled and
+// emulate353TTLNodes (ZooKeeper reads them as the system properties
+// zookeeper.extendedTypesEnabled and zookeeper.emulate353TTLNodes), true in
+// any letter case as Java's Boolean.parseBoolean reads it.
 func MaxMyID(v Version, extra map[string]string) int {
 	if v.Dynamic() {
-		if extra["zookeeper.emulate353TTLNodes"] == "true" {
+		if strings.EqualFold(extra[KeyEmulate353TTL], "true") {
 			return 127
 		}
-		if extra["zookeeper.extendedTypesEnabled"] == "true" {
+		if strings.EqualFold(extra[KeyExtendedTypes], "true") {
 			return 254
 		}
 	}

@@ -1,9 +1,14 @@
 package zoocfg
 
 import (
-	"os"
+	"bytes"
+	"errors"
+	"io/fs"
 	"strconv"
 	"strings"
+	"unicode/utf8"
+
+	"github.com/zkstage/zkstage/internal/fileio"
 )
 
 // Keys with a meaning zoocfg checks.
@@ -21,18 +26,24 @@ const (
 	KeyVersion           = "version" // dynamic config / /zookeeper/config only
 )
 
-// ParseFile reads and parses a zoo.cfg.
+// MaxFileBytes is the largest config file zoocfg reads; a zoo.cfg of 255
+// servers is about 15 kB.
+const MaxFileBytes = 1 << 20
+
+// ParseFile reads and parses a zoo.cfg (a regular file of at most
+// MaxFileBytes).
 func ParseFile(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadRegular(path, MaxFileBytes)
 	if err != nil {
 		return nil, Errors{errorf(path, 0, "", "%v", unwrapPathError(err))}
 	}
 	return Parse(path, data)
 }
 
-// ParseDynamicFile reads and parses a dynamic config file.
+// ParseDynamicFile reads and parses a dynamic config file (a regular file
+// of at most MaxFileBytes).
 func ParseDynamicFile(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	data, err := fileio.ReadRegular(path, MaxFileBytes)
 	if err != nil {
 		return nil, Errors{errorf(path, 0, "", "%v", unwrapPathError(err))}
 	}
@@ -40,7 +51,8 @@ func ParseDynamicFile(path string) (*Config, error) {
 }
 
 func unwrapPathError(err error) error {
-	if pe, ok := err.(*os.PathError); ok {
+	var pe *fs.PathError
+	if errors.As(err, &pe) {
 		return pe.Err
 	}
 	return err
@@ -62,6 +74,10 @@ func ParseDynamic(file string, data []byte) (*Config, error) {
 func parse(file string, data []byte, dynamic bool) (*Config, error) {
 	c := &Config{File: file, Dynamic: dynamic}
 	var errs Errors
+	if i := binaryAt(data); i >= 0 {
+		line := 1 + bytes.Count(data[:i], []byte("\n"))
+		return c, Errors{errorf(file, line, "", "binary data (byte 0x%02x): not a config file, which is text", data[i])}
+	}
 	props, perrs := readProperties(data)
 	for _, pe := range perrs {
 		errs = append(errs, errorf(file, pe.line, pe.key, "%s", pe.msg))
@@ -127,6 +143,22 @@ func parse(file string, data []byte, dynamic bool) (*Config, error) {
 		return c, errs
 	}
 	return c, nil
+}
+
+// binaryAt returns the offset of the first NUL byte or byte that is not
+// UTF-8, or -1 for text.
+func binaryAt(data []byte) int {
+	if i := bytes.IndexByte(data, 0); i >= 0 {
+		return i
+	}
+	for i := 0; i < len(data); {
+		r, n := utf8.DecodeRune(data[i:])
+		if r == utf8.RuneError && n <= 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
 }
 
 // checkValue validates the values whose form zoocfg relies on.

@@ -1,8 +1,10 @@
 package zoocfg
 
 import (
+	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -157,14 +159,73 @@ func unescape(s string) (string, string) {
 				return "", "malformed \\uxxxx escape"
 			}
 			r := rune(n)
+			i += 4
+			if utf16.IsSurrogate(r) {
+				// Java strings are UTF-16: a pair of escapes is one rune.
+				if lo, ok := lowSurrogate(s[i+1:]); ok {
+					if pair := utf16.DecodeRune(r, lo); pair != utf8.RuneError {
+						r = pair
+						i += 6
+					}
+				}
+			}
 			if !utf8.ValidRune(r) {
 				r = utf8.RuneError
 			}
 			b.WriteRune(r)
-			i += 4
 		default:
 			b.WriteByte(s[i])
 		}
 	}
 	return b.String(), ""
+}
+
+// EscapeValue writes a value so that java.util.Properties.load reads it
+// back unchanged: a backslash is doubled (a trailing one would continue the
+// line, "\u" would be an escape), leading blanks and line breaks are escaped,
+// and anything outside printable ASCII becomes \uXXXX (Properties.load reads
+// ISO 8859-1, so UTF-8 bytes would come back as other characters; runes
+// beyond U+FFFF become a UTF-16 surrogate pair).
+func EscapeValue(s string) string {
+	var b strings.Builder
+	leading := true
+	for _, r := range s {
+		switch {
+		case r == '\\':
+			b.WriteString(`\\`)
+		case r == ' ' && leading:
+			b.WriteString(`\ `)
+		case r == '\t':
+			b.WriteString(`\t`)
+		case r == '\n':
+			b.WriteString(`\n`)
+		case r == '\r':
+			b.WriteString(`\r`)
+		case r == '\f':
+			b.WriteString(`\f`)
+		case r < 0x20 || r >= 0x7f:
+			if r1, r2 := utf16.EncodeRune(r); r1 != utf8.RuneError {
+				fmt.Fprintf(&b, `\u%04X\u%04X`, r1, r2)
+			} else {
+				fmt.Fprintf(&b, `\u%04X`, r)
+			}
+		default:
+			b.WriteRune(r)
+		}
+		leading = leading && r == ' '
+	}
+	return b.String()
+}
+
+// lowSurrogate reads a "\uXXXX" escape of a UTF-16 low surrogate at the
+// start of s.
+func lowSurrogate(s string) (rune, bool) {
+	if len(s) < 6 || s[0] != '\\' || s[1] != 'u' {
+		return 0, false
+	}
+	n, err := strconv.ParseUint(s[2:6], 16, 32)
+	if err != nil || n < 0xdc00 || n > 0xdfff {
+		return 0, false
+	}
+	return rune(n), true
 }

@@ -15,6 +15,18 @@ import (
 func Plan(t testing.TB, dir string) (*schema.Cluster, *compiler.Plan) {
 	t.Helper()
 	c, _, err := schema.Load(dir)
+	return compile(t, c, err)
+}
+
+// PlanBytes is Plan for a spec in memory (file names it in positions).
+func PlanBytes(t testing.TB, file string, src []byte) (*schema.Cluster, *compiler.Plan) {
+	t.Helper()
+	c, _, err := schema.LoadBytes(file, src)
+	return compile(t, c, err)
+}
+
+func compile(t testing.TB, c *schema.Cluster, err error) (*schema.Cluster, *compiler.Plan) {
+	t.Helper()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -20,9 +20,10 @@ func init() {
 	var tick *int
 	var stepTimeout *time.Duration
 	register(&Command{
-		Name:  "bench",
-		Usage: "bench DIR [--state DIR] [--step-timeout D] [-o text|json]",
-		Short: "measure the staged expansion against stop-all/start-all on the lab",
+		Name:    "bench",
+		Usage:   "bench DIR [--state DIR] [--step-timeout D] [--tick-time MS] [--zookeeper-home DIR] [--zookeeper-homes DIR] [-o text|json]",
+		Example: "zkstage bench clusters/lab --state /tmp/bench",
+		Short:   "measure the staged expansion against stop-all/start-all on the lab",
 		Long: `Runs the plan of DIR twice on fresh lab ensembles (zkstage lab: one real
 ZooKeeper per host on its loopback address), with a client writing
 sequential znodes the whole time on its own session:

@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -12,9 +13,12 @@ import (
 
 // printError prints every error of a CUE error list on one line each, as
 // "file:line:col: field: message", so editors and CI annotate the spot.
+// An error that is not CUE's (a file-system error, say) is printed as it
+// is: it names its path. No line is ever printed without a message.
 func printError(w io.Writer, err error) {
+	var ce cueerrors.Error
 	list := cueerrors.Errors(err)
-	if len(list) == 0 {
+	if !errors.As(err, &ce) || len(list) == 0 {
 		fmt.Fprintf(w, "zkstage: %v\n", err)
 		return
 	}
@@ -26,6 +30,9 @@ func printError(w io.Writer, err error) {
 func formatError(e cueerrors.Error) string {
 	format, args := e.Msg()
 	msg := fmt.Sprintf(format, args...)
+	if strings.TrimSpace(msg) == "" {
+		msg = e.Error()
+	}
 	var b strings.Builder
 	if p := e.Position(); p.IsValid() {
 		b.WriteString(p.String())

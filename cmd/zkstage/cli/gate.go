@@ -16,9 +16,10 @@ func init() {
 	var wait, timeout *time.Duration
 	var tolerance *int64
 	register(&Command{
-		Name:  "gate",
-		Usage: "gate DIR --base REF [--head REF] [--offline] [--wait D] [-o text|json|markdown]",
-		Short: "check a stage's pull request: files, sequence, live ensemble",
+		Name:    "gate",
+		Usage:   "gate DIR --base REF [--head REF] [--repo PATH] [--offline] [--wait D] [--timeout D] [--zxid-tolerance N] [-o text|json|markdown]",
+		Example: "zkstage gate clusters/prod --base origin/main --offline -o markdown",
+		Short:   "check a stage's pull request: files, sequence, live ensemble",
 		Long: `The CI gate of a stage's pull request. Checks:
   1. the files under DIR/rendered (in the working tree, or in --head REF)
      are exactly what DIR/cluster.cue compiles to for their stage;

@@ -8,9 +8,10 @@ import (
 
 func init() {
 	register(&Command{
-		Name:  "help",
-		Usage: "help [command|schema|exit-codes]",
-		Short: "show help for a command, the cluster schema or the exit codes",
+		Name:    "help",
+		Usage:   "help [command|schema|exit-codes]",
+		Example: "zkstage help render\nzkstage help schema\nzkstage help exit-codes",
+		Short:   "show help for a command, the cluster schema or the exit codes",
 		Run: func(env *Env, _ *pflag.FlagSet) error {
 			if len(env.Args) == 0 {
 				printCommands(env.Stdout)

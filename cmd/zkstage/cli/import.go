@@ -25,8 +25,10 @@ func init() {
 	var output *string
 	register(&Command{
 		Name:  "import",
-		Usage: "import [--name NAME] --version V [--dc CIDR=NAME]... [--ignore KEY]... [--out DIR [--force]] FILE...\n       zkstage import --live HOST:PORT[,HOST:PORT...] [--name NAME] [--dc CIDR=NAME]... [--out DIR [--force]]",
+		Usage: "import [--name NAME] --version V [--dc CIDR=NAME]... [--ignore KEY]... [--out DIR [--force]] [-o cue|json] FILE...\n       zkstage import --live HOST:PORT[,HOST:PORT...] [--timeout D] [--name NAME] [--dc CIDR=NAME]... [--ignore KEY]... [--out DIR [--force]] [-o cue|json]",
 		Short: "write a cluster spec for an ensemble that already runs",
+		Example: `zkstage import --version 3.4.6 --dc 192.168.1.0/24=dc1 --dc 192.168.2.0/24=dc2 --out clusters/prod hosts/*/zoo.cfg hosts/*/myid
+zkstage import --live 10.0.0.1:2181,10.0.0.2:2181,10.0.0.3:2181 --name prod -o json`,
 		Long: `Reads the zoo.cfg files of a running ensemble (with the dynamic config
 file a zoo.cfg names, looked up next to it, and myid files: a file named
 myid is tied to the zoo.cfg from the same directory, and a myid lying next
@@ -43,16 +45,24 @@ Hosts are named after their address (zk-192-168-1-100) or the first label
 of their host name. Without --dc every host is in datacenter dc1, the
 preferred leader site; --dc CIDR=NAME (also ADDRESS=NAME or a host-name
 pattern such as 'zk*.east.example.com=east') puts the hosts it covers in
-NAME, first match wins. The cluster ports are the most common ones; hosts
+NAME, first match wins; the first --dc names the preferred leader site
+(priority 1), the others may lead in flag order (priority 2, 3, ...), so
+the plan keeps the leader where the flags say. The cluster ports are the most common ones; hosts
 that differ get a ports override. tickTime, initLimit, syncLimit, dataDir,
-dataLogDir and the AdminServer settings map to settings; keys zkstage
+dataLogDir and the AdminServer settings map to settings (on 3.4,
+clientPortAddress set to each server's own address maps to clientBind
+"address"); keys zkstage
 renders itself (server.N, clientPort, clientPortAddress, peerType,
 dynamicConfigFile, reconfigEnabled, standaloneEnabled,
 4lw.commands.whitelist) are not copied (a warning says when their value
 differs from what zkstage renders); any other key goes to settings.extra.
 
-When the sources disagree about membership or settings, every difference
-is listed by file and line and nothing is written (exit 2). --ignore KEY
+When the sources disagree about membership or settings, or a file holds
+a key twice, a stray line (a key without a value) or binary data, every
+problem is listed by file and line and nothing is written (exit 2). Only
+regular files are read (a named pipe is refused), and a dynamicConfigFile
+is looked up next to its zoo.cfg, never at its path on this machine.
+--ignore KEY
 (e.g. dataDir, where each server has its own) leaves a setting out of the
 comparison and out of the spec, which then keeps zkstage's default. The spec goes
 to stdout, or to DIR/cluster.cue with --out (never over an existing file

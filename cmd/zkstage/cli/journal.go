@@ -20,9 +20,10 @@ func init() {
 	var note, output *string
 	var timeout *time.Duration
 	register(&Command{
-		Name:  "journal",
-		Usage: "journal show DIR [--stage N] [--timeout D] [-o text|json] | journal ack DIR --stage N [--host H]... [--note TEXT]",
-		Short: "read the rollout journal in the ensemble, or acknowledge steps done by hand",
+		Name:    "journal",
+		Usage:   "journal show DIR [--stage N] [--timeout D] [-o text|json] | journal ack DIR --stage N [--host H]... [--note TEXT]",
+		Short:   "read the rollout journal in the ensemble, or acknowledge steps done by hand",
+		Example: "zkstage journal show clusters/reference --stage 2\nzkstage journal ack clusters/reference --stage 2 --host zk3-dc1 --note 'restarted by hand during the outage'",
 		Long: `zkstage roll records every step whose gate passed in the rollout journal,
 a znode in the ensemble itself (/zkstage/<cluster>/journal), so that it
 outlives the runner: roll --resume, verify and gate read it. ZooKeeper 3.4

@@ -25,9 +25,10 @@ func init() {
 	var stage, tick *int
 	var state, zkHome, zkHomes, output, hostFiles *string
 	register(&Command{
-		Name:  "lab",
-		Usage: "lab (up DIR | down DIR | status DIR | start|stop|restart DIR HOST) [--stage N] [--state DIR] [--files HOSTDIR] [-o text|json]",
-		Short: "run a real ZooKeeper ensemble on loopback from a stage's files",
+		Name:    "lab",
+		Usage:   "lab (up DIR | down DIR | status DIR | start|stop|restart DIR HOST) [--stage N] [--state DIR] [--files HOSTDIR] [--tick-time MS] [--zookeeper-home DIR] [--zookeeper-homes DIR] [-o text|json]",
+		Example: "zkstage lab up clusters/lab\nzkstage lab restart clusters/lab zk1-dc1 --stage 1\nzkstage lab down clusters/lab",
+		Short:   "run a real ZooKeeper ensemble on loopback from a stage's files",
 		Long: `Runs one real ZooKeeper server per host live at the end of stage N
 (default 0), each on its own 127.x address, from the stage's rendered
 zoo.cfg and myid plus lab-only overrides: data, log and pid under the state

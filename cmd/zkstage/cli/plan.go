@@ -9,9 +9,10 @@ import (
 func init() {
 	var output *string
 	register(&Command{
-		Name:  "plan",
-		Usage: "plan DIR [-o text|json|markdown]",
-		Short: "plan the stages from today's ensemble to the spec",
+		Name:    "plan",
+		Usage:   "plan DIR [-o text|json|markdown]",
+		Example: "zkstage plan clusters/reference\nzkstage plan clusters/reference -o markdown",
+		Short:   "plan the stages from today's ensemble to the spec",
 		Long: `Plans every stage from the ensemble as it is today (stage 0) to the target
 of DIR/cluster.cue: renames, growth and shrink steps, each simulated for
 safety (never two leaders) and availability (quorum margin), and the

@@ -2,6 +2,7 @@ package cli
 
 import (
 	"fmt"
+	"sort"
 
 	"github.com/spf13/pflag"
 
@@ -15,20 +16,29 @@ func init() {
 	register(&Command{
 		Name:  "render",
 		Usage: "render DIR (--out OUT | --check OUT) [--stage N] [-o text|json]",
+		Example: `zkstage render clusters/reference --out clusters/reference/stages
+zkstage render clusters/reference --check clusters/reference/stages -o json`,
 		Short: "write (or check) zoo.cfg and myid of every stage",
 		Long: `Writes OUT/NN-<stage>/<host>/zoo.cfg and myid for every host live at the
 end of each stage (NN = 00 for the ensemble as it is today), and
-OUT/NN-<stage>/stage.json, the stage manifest. Files are written to a
-temporary folder first and swapped in, so an error never leaves partial
-files. With --check, nothing is written: the files under OUT that differ
-from what the spec compiles to are listed on stdout and the exit code is 1.`,
+OUT/NN-<stage>/stage.json, the stage manifest. The whole new content of
+OUT is assembled in a folder beside it and swapped in with one rename, so
+OUT holds either the old stages or the new ones, never a mix, and an error
+leaves OUT as it was; anything else in OUT is kept. A second render into
+the same place while one runs is refused. -o json prints a summary of what
+was written on stdout.
+
+With --check, nothing is written: the files under OUT that differ from
+what the spec compiles to are listed on stdout and the exit code is 1. OUT
+must exist; a symbolic link or a file that cannot be read inside it is an
+input error (exit 2).`,
 		Flags: func(fs *pflag.FlagSet) {
 			out = fs.String("out", "", "folder to write the stages into")
 			check = fs.String("check", "", "compare the stages under this folder instead of writing")
-			stage = fs.Int("stage", -1, "only this stage (default: every stage)")
+			stage = fs.Int("stage", -1, "only this stage, 0..N (default: every stage)")
 			output = outputFlag(fs, "text", "json")
 		},
-		Run: func(env *Env, _ *pflag.FlagSet) error {
+		Run: func(env *Env, fs *pflag.FlagSet) error {
 			if err := checkFormat(*output, "text", "json"); err != nil {
 				return err
 			}
@@ -43,7 +53,7 @@ from what the spec compiles to are listed on stdout and the exit code is 1.`,
 			if err != nil {
 				return err
 			}
-			if *stage >= len(p.Stages) {
+			if *stage >= len(p.Stages) || fs.Changed("stage") && *stage < 0 {
 				return usageErr("--stage %d: the plan has stages 0..%d", *stage, len(p.Stages)-1)
 			}
 			tree, err := render.Render(c, p, *stage)
@@ -53,7 +63,7 @@ from what the spec compiles to are listed on stdout and the exit code is 1.`,
 			if *check != "" {
 				diffs, err := render.Check(*check, tree, *stage < 0)
 				if err != nil {
-					return err
+					return usageErr("--check: %v", err)
 				}
 				if *output == "json" {
 					if diffs == nil {
@@ -73,11 +83,17 @@ from what the spec compiles to are listed on stdout and the exit code is 1.`,
 				return nil
 			}
 			if err := render.Write(*out, tree, *stage < 0); err != nil {
-				return err
+				return usageErr("--out: %v", err)
 			}
 			n := 0
-			for _, files := range tree {
+			dirs := []string{}
+			for dir, files := range tree {
 				n += len(files)
+				dirs = append(dirs, dir)
+			}
+			sort.Strings(dirs)
+			if *output == "json" {
+				return writeJSON(env.Stdout, map[string]interface{}{"out": *out, "fingerprint": p.Fingerprint, "stages": dirs, "files": n})
 			}
 			fmt.Fprintf(env.Stderr, "rendered %d stage(s), %d files under %s (plan %s)\n", len(tree), n, *out, p.Fingerprint)
 			return nil

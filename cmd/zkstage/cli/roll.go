@@ -26,9 +26,10 @@ func init() {
 	var dryRun, resume, keepLeader, noJournal *bool
 	var stepTimeout *time.Duration
 	register(&Command{
-		Name:  "roll",
-		Usage: "roll DIR --stage N --exec CMD [--dry-run] [--resume] [--keep-leader] [--no-journal] [--step-timeout D] [--canary PATH] [-o text|json]",
-		Short: "execute one stage's steps on the live ensemble, gated on its live state",
+		Name:    "roll",
+		Usage:   "roll DIR --stage N --exec CMD [--dry-run] [--resume] [--keep-leader] [--no-journal] [--step-timeout D] [--canary PATH] [-o text|json]",
+		Example: "zkstage roll clusters/lab --stage 1 --dry-run --exec 'ssh \"$ZKSTAGE_HOST\" sudo systemctl $ZKSTAGE_ACTION zookeeper'",
+		Short:   "execute one stage's steps on the live ensemble, gated on its live state",
 		Long: `Runs the steps of stage N (N >= 1) on the live ensemble, in the plan's
 order, deciding before every step from the live leader (srvr on every host)
 whether it moves: the leader's step runs last, or first in a rename stage

@@ -66,6 +66,7 @@ type Command struct {
 	Usage   string // one line: "plan DIR [-o text|json|markdown]"
 	Short   string // one sentence for the command list
 	Long    string // the help text after the usage line
+	Example string // full command lines, one a line
 	Flags   func(fs *pflag.FlagSet)
 	Run     func(env *Env, fs *pflag.FlagSet) error
 	Aliases []string
@@ -209,5 +210,34 @@ func printUsage(w io.Writer, c *Command, fs *pflag.FlagSet) {
 	if fs.HasFlags() {
 		fmt.Fprintln(w, "flags:")
 		fmt.Fprint(w, fs.FlagUsages())
+		fmt.Fprintln(w)
 	}
+	if c.Example != "" {
+		fmt.Fprintln(w, "examples:")
+		for _, l := range strings.Split(strings.TrimSpace(c.Example), "\n") {
+			fmt.Fprintf(w, "  %s\n", strings.TrimSpace(l))
+		}
+		fmt.Fprintln(w)
+	}
+	fmt.Fprint(w, exitCodesFooter())
+}
+
+// exitShort is each code in one line, for the end of every help page.
+var exitShort = map[int]string{
+	ExitOK:          "ok",
+	ExitCheck:       "a check failed, or drift was found",
+	ExitUsage:       "usage or input error (the message names the file, line and field, or the path)",
+	ExitEnv:         "environment error: ZooKeeper, java, the --exec command or git missing or failing",
+	ExitInterrupted: "interrupted by SIGINT or SIGTERM",
+}
+
+// exitCodesFooter ends every help page: one line per code of the table.
+func exitCodesFooter() string {
+	var b strings.Builder
+	b.WriteString("exit codes:\n")
+	for _, e := range exitCodes {
+		fmt.Fprintf(&b, "  %d  %s\n", e.Code, exitShort[e.Code])
+	}
+	b.WriteString("  (zkstage help exit-codes says more)\n")
+	return b.String()
 }

@@ -14,9 +14,10 @@ import (
 func init() {
 	var repo, base, prefix, author, push, output *string
 	register(&Command{
-		Name:  "stage",
-		Usage: "stage DIR [--repo PATH] [--base BRANCH] [--branch-prefix P] [--author \"Name <mail>\"] [--push REMOTE] [-o text|json]",
-		Short: "write one stacked branch and commit per remaining stage",
+		Name:    "stage",
+		Usage:   "stage DIR [--repo PATH] [--base BRANCH] [--branch-prefix P] [--author \"Name <mail>\"] [--push REMOTE] [-o text|json]",
+		Example: "zkstage stage clusters/prod --push origin",
+		Short:   "write one stacked branch and commit per remaining stage",
 		Long: `Writes, from the stage the base branch is at (its DIR/rendered/stage.json),
 one branch per remaining stage, named <prefix><cluster>/NN-<stage>, each
 holding one commit on top of the previous stage's that moves DIR/rendered to

@@ -21,9 +21,10 @@ func init() {
 	var strict, acceptUnknown *bool
 	var tolerance *int64
 	register(&Command{
-		Name:  "verify",
-		Usage: "verify [DIR] [--stage N | --rendered DIR | --manifest FILE] [--wait D] [--timeout D] [--strict-leader] [--canary PATH] [-o text|json|junit]",
-		Short: "check that the live ensemble is at a stage",
+		Name:    "verify",
+		Usage:   "verify [DIR] [--stage N | --rendered DIR | --manifest FILE] [--wait D] [--timeout D] [--zxid-tolerance N] [--strict-leader] [--accept-unknown] [--canary PATH] [-o text|json|junit]",
+		Example: "zkstage verify clusters/lab --stage 1 --wait 1m -o junit",
+		Short:   "check that the live ensemble is at a stage",
 		Long: `Probes every server live at the end of the stage (srvr, mntr and conf,
 in parallel, each within --timeout) and checks: each member serves in its
 expected mode; exactly one leader, in a datacenter allowed to lead (a

@@ -12,9 +12,10 @@ var Version = ""
 
 func init() {
 	register(&Command{
-		Name:  "version",
-		Usage: "version",
-		Short: "print zkstage's version",
+		Name:    "version",
+		Usage:   "version",
+		Example: "zkstage version",
+		Short:   "print zkstage's version",
 		Run: func(env *Env, _ *pflag.FlagSet) error {
 			v := Version
 			if v == "" {

@@ -10,9 +10,10 @@ import (
 
 func init() {
 	register(&Command{
-		Name:  "vet",
-		Usage: "vet DIR...",
-		Short: "validate cluster specs",
+		Name:    "vet",
+		Usage:   "vet DIR...",
+		Example: "zkstage vet clusters/reference clusters/lab",
+		Short:   "validate cluster specs",
 		Long: `Loads DIR/cluster.cue for each DIR, unifies it with the embedded schema
 and runs zkstage's checks. Errors and warnings go to stderr as
 file:line:col: field: message. Exit 0 when every spec is valid (warnings
