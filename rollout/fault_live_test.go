@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/zkstage/zkstage/lab"
+	"github.com/zkstage/zkstage/lab/labtest"
+	"github.com/zkstage/zkstage/verify"
 )
 
 // untouched checks that no host in hosts was started after t0 (the lab's
@@ -52,8 +54,21 @@ func notRun(res *Result) []string {
 // with exit 1 naming the host; later hosts are untouched. Then the roll is
 // refused without --resume (partly done) and completes with it, without
 // restarting the host already done.
+//
+// It runs on every version: on 3.4 the step already done is known from the
+// rollout journal, elsewhere from conf.
 func TestCommandFails(t *testing.T) {
-	f := newFixture(t, 0)
+	for _, v := range labtest.Versions {
+		t.Run(v, func(t *testing.T) { commandFails(t, v) })
+	}
+}
+
+func commandFails(t *testing.T, version string) {
+	f := newFixtureVersion(t, testDir, version, 0)
+	source := "observed"
+	if !verify.ShowsFor(version).Membership {
+		source = "journal"
+	}
 	bin := zkstageBin(t)
 	before := f.starts(t)
 	t0 := time.Now()
@@ -87,7 +102,7 @@ func TestCommandFails(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.OK || !strings.Contains(res.Message, "partly rolled out already (1 of 5 steps done: restart zk2-dc1 (observed))") {
+	if res.OK || !strings.Contains(res.Message, "partly rolled out already (1 of 5 steps done: restart zk2-dc1 ("+source+"))") {
 		t.Fatalf("without --resume: ok=%v %q, want a refusal naming restart zk2-dc1", res.OK, res.Message)
 	}
 	f.untouched(t, t0, before, "zk3-dc1", "zk4-dc1", "zk5-dc1", "zk1-dc1")
@@ -120,7 +135,13 @@ func TestCommandFails(t *testing.T) {
 // TestHostNeverRejoins: the command stops the host instead of restarting it;
 // the gate is never passed and the roll stops at that host.
 func TestHostNeverRejoins(t *testing.T) {
-	f := newFixture(t, 0)
+	for _, v := range labtest.Versions {
+		t.Run(v, func(t *testing.T) { hostNeverRejoins(t, v) })
+	}
+}
+
+func hostNeverRejoins(t *testing.T, version string) {
+	f := newFixtureVersion(t, testDir, version, 0)
 	before := f.starts(t)
 	t0 := time.Now()
 	x := Shell{Command: `if [ "$ZKSTAGE_HOST" = zk3-dc1 ]; then ZKSTAGE_ACTION=stop; fi; ` + f.labCommand(t)}
@@ -150,7 +171,13 @@ func TestHostNeverRejoins(t *testing.T) {
 // TestFollowerKilled: a follower whose step is still to come is killed in
 // the middle of the roll; the next step is refused before its command runs.
 func TestFollowerKilled(t *testing.T) {
-	f := newFixture(t, 0)
+	for _, v := range labtest.Versions {
+		t.Run(v, func(t *testing.T) { followerKilled(t, v) })
+	}
+}
+
+func followerKilled(t *testing.T, version string) {
+	f := newFixtureVersion(t, testDir, version, 0)
 	before := f.starts(t)
 	t0 := time.Now()
 	x := Shell{Command: f.labCommand(t)}
