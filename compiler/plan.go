@@ -18,11 +18,11 @@ import (
 func Compile(c *schema.Cluster) (*Plan, error) {
 	p := &planner{c: c, reserve: c.Policy.Reserve}
 	if c.Policy.Method != "rolling" {
-		return nil, p.refuse("policy.method %q is not implemented yet: only \"rolling\" (static configs, rolling restarts) is", c.Policy.Method)
+		return nil, p.refuseAt(c.MethodPos, []string{"policy", "method"}, "policy.method %q is not implemented yet: only \"rolling\" (static configs, rolling restarts) is", c.Policy.Method)
 	}
 	a, err := assignIDs(c)
 	if err != nil {
-		return nil, p.refuse("%v", err)
+		return nil, p.refuseAt(c.RenumberPos, []string{"policy", "renumber"}, "%v", err)
 	}
 	p.assign = a
 	if err := p.build(); err != nil {
@@ -53,9 +53,6 @@ type planner struct {
 	live map[string]int
 }
 
-func (p *planner) refuse(format string, args ...interface{}) error {
-	return p.refuseAt(p.c.PolicyPos, []string{"policy"}, format, args...)
-}
 
 // refuseAt is refuse positioned at the field the refusal is about.
 func (p *planner) refuseAt(pos token.Pos, field []string, format string, args ...interface{}) error {
@@ -192,7 +189,8 @@ func (p *planner) renames() error {
 	for len(todo) > 0 {
 		k, chosen, refused := largest(len(todo), func(k int) candidate { return p.renameStage(todo[:k]) })
 		if k == 0 {
-			return p.refuse("renumbering %s: %s; %s", describeRename(todo[0]), refused.reason, p.suggest(refused))
+			h := todo[0].Host
+			return p.refuseAt(p.c.Hosts[h].MyIDPos, []string{"hosts", h, "myid"}, "renumbering %s: %s; %s", describeRename(todo[0]), refused.reason, p.suggest(refused))
 		}
 		if refused != nil {
 			chosen.stages[0].Why = append(chosen.stages[0].Why, fmt.Sprintf("%d renames in one stage refused: %s", k+1, refused.reason))
@@ -346,7 +344,8 @@ func (p *planner) grow() error {
 		if n == 0 {
 			k, chosen = 0, try(0)
 			if !chosen.ok {
-				return p.refuse("adding observers: %s; %s", chosen.reason, p.suggest(&chosen))
+				o := observers[0].Host
+				return p.refuseAt(p.c.Hosts[o].RolePos, []string{"hosts", o, "role"}, "adding observers: %s; %s", chosen.reason, p.suggest(&chosen))
 			}
 		} else {
 			k, chosen, refused = largest(n, try)

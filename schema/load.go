@@ -108,6 +108,11 @@ func LoadBytes(file string, src []byte) (*Cluster, []Warning, error) {
 	}
 	c.PolicyPos = posOf(user, "policy", file)
 	c.ReservePos = posOf(user, "policy.reserve", file)
+	// A refusal about the method or the renumbering points at the field,
+	// else at the policy; a spec without a policy block is about its
+	// hosts, never about line 1.
+	c.MethodPos = posOfFirst(user, file, "policy.method", "policy", "hosts")
+	c.RenumberPos = posOfFirst(user, file, "policy.renumber", "policy", "hosts")
 	for name, d := range c.Datacenters {
 		d.Name = name
 		d.Pos = posOf(user, "datacenters."+quote(name), file)
@@ -116,6 +121,8 @@ func LoadBytes(file string, src []byte) (*Cluster, []Warning, error) {
 		h.Name = name
 		h.Pos = posOf(user, "hosts."+quote(name), file)
 		h.RemovePos = posOf(user, "hosts."+quote(name)+".remove", file)
+		h.MyIDPos = posOf(user, "hosts."+quote(name)+".myid", file)
+		h.RolePos = posOf(user, "hosts."+quote(name)+".role", file)
 		h.Ports = c.Ports
 		if o := v.LookupPath(cue.ParsePath("hosts." + quote(name) + ".ports")); o.Exists() {
 			var po struct{ Client, Quorum, Election *int }
@@ -221,6 +228,19 @@ func posOf(user cue.Value, path, file string) token.Pos {
 	for n := len(sels); n > 0; n-- {
 		f := user.LookupPath(cue.MakePath(sels[:n]...))
 		if f.Exists() {
+			if pos := fieldPos(f); pos.IsValid() {
+				return pos
+			}
+		}
+	}
+	return token.NewFile(file, -1, 1).Pos(0, token.NoRelPos)
+}
+
+// posOfFirst is the position of the first of paths the user's spec has, else
+// the file.
+func posOfFirst(user cue.Value, file string, paths ...string) token.Pos {
+	for _, path := range paths {
+		if f := user.LookupPath(cue.ParsePath(path)); f.Exists() {
 			if pos := fieldPos(f); pos.IsValid() {
 				return pos
 			}

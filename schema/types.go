@@ -20,6 +20,9 @@ type Cluster struct {
 	PolicyPos token.Pos `json:"-"`
 	// ReservePos points at policy.reserve (or the policy, or the file).
 	ReservePos token.Pos `json:"-"`
+	// MethodPos points at policy.method, RenumberPos at policy.renumber;
+	// without them, at the policy, else at the hosts (the ids are there).
+	MethodPos, RenumberPos token.Pos `json:"-"`
 }
 
 // Ports are the three TCP ports of a server.
@@ -103,6 +106,9 @@ type Host struct {
 	Pos token.Pos `json:"-"`
 	// RemovePos points at remove: true (the host's position without one).
 	RemovePos token.Pos `json:"-"`
+	// MyIDPos and RolePos point at the host's myid and role (the host
+	// without them).
+	MyIDPos, RolePos token.Pos `json:"-"`
 }
 
 // Member reports whether the host is part of the ensemble today.
