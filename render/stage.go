@@ -1,6 +1,8 @@
 package render
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"sort"
@@ -55,7 +57,7 @@ func StageFiles(c *schema.Cluster, p *compiler.Plan, k int) ([]File, error) {
 func NewManifest(c *schema.Cluster, p *compiler.Plan, k int) *Manifest {
 	st := &p.Stages[k]
 	m := &Manifest{
-		Format: ManifestFormat, Cluster: c.Name, Version: c.Version.String(), Fingerprint: p.Fingerprint,
+		Format: ManifestFormat, Spec: SpecHash(c), Cluster: c.Name, Version: c.Version.String(), Fingerprint: p.Fingerprint,
 		Stage: k, Name: st.Name, Kind: st.Kind, Stages: len(p.Stages),
 		Members: st.Members, Live: st.Live, Quorum: compiler.Quorum(len(st.Voters())),
 		LeaderRule: st.LeaderRule, Steps: st.Steps, MinMargin: st.MinMargin,
@@ -86,4 +88,21 @@ func NewManifest(c *schema.Cluster, p *compiler.Plan, k int) *Manifest {
 		m.LeaderDatacenters = append(m.LeaderDatacenters, d.Name)
 	}
 	return m
+}
+
+// SpecHash is a short hash of the decoded spec: everything the renderer
+// reads, positions and file name aside. encoding/json sorts map keys, so it
+// is the same for the same spec.
+func SpecHash(c *schema.Cluster) string {
+	h := sha256.New()
+	enc := json.NewEncoder(h)
+	_ = enc.Encode(c)
+	// Per-host ports are not in the Host's JSON (they are effective values).
+	for _, name := range schema.SortedHosts(c) {
+		_ = enc.Encode(struct {
+			Host  string
+			Ports schema.Ports
+		}{name, c.Hosts[name].Ports})
+	}
+	return hex.EncodeToString(h.Sum(nil))[:16]
 }
