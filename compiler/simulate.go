@@ -2,7 +2,7 @@ package compiler
 
 import "fmt"
 
-// The step simulator implements the model of DESIGN.md section 3. A world
+// The step simulator implements the model of docs/zookeeper-facts.md. A world
 // holds two configurations, A (what the stage starts from) and B (what it
 // ends with); every live host runs one of them under one id.
 

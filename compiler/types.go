@@ -1,6 +1,6 @@
 // Package compiler plans the stages that move a live ZooKeeper ensemble from
 // what it is to what the spec asks for, and proves every step safe (never two
-// leaders) and available (quorum margin), following DESIGN.md section 3.
+// leaders) and available (quorum margin), following docs/zookeeper-facts.md.
 // It is pure: no I/O, no clock, no randomness.
 package compiler
 

@@ -1,7 +1,7 @@
 // Package verify compares a live ZooKeeper ensemble with a stage manifest:
 // it speaks the four-letter words itself (go-zookeeper's FLWSrvr cannot parse
 // the 3.7+ srvr banner), parses srvr, mntr and conf, and runs the checks that
-// gate the next stage (DESIGN.md section 2).
+// gate the next stage (docs/zookeeper-facts.md).
 package verify
 
 import (

@@ -13,7 +13,7 @@ import (
 var dial = zksession.Dial
 
 // readConfig syncs /zookeeper/config with the leader, then reads it: the
-// committed membership as this server knows it (DESIGN.md: compare live state
+// committed membership as this server knows it (docs/zookeeper-facts.md: compare live state
 // with /zookeeper/config after a sync, not with files on disk).
 func readConfig(ctx context.Context, addr string, timeout time.Duration) (string, error) {
 	s, err := dial(ctx, addr, timeout)
