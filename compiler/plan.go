@@ -53,7 +53,6 @@ type planner struct {
 	live map[string]int
 }
 
-
 // refuseAt is refuse positioned at the field the refusal is about.
 func (p *planner) refuseAt(pos token.Pos, field []string, format string, args ...interface{}) error {
 	return &Refusal{pos: pos, field: field, msg: fmt.Sprintf("cannot plan cluster %q: "+format, append([]interface{}{p.c.Name}, args...)...)}

@@ -23,11 +23,11 @@ const ManifestFormat = 1
 type Manifest struct {
 	// Format is ManifestFormat when rendered; 0 in manifests written before
 	// the layout was versioned (the same layout as format 1).
-	Format      int    `json:"format"`
+	Format int `json:"format"`
 	// Spec identifies the spec the stage was rendered from (a hash of its
 	// decoded content: settings, hosts with their ports, policy), so that
 	// two renders of specs that plan alike are told apart.
-	Spec string `json:"spec,omitempty"`
+	Spec        string `json:"spec,omitempty"`
 	Cluster     string `json:"cluster"`
 	Version     string `json:"version"`
 	Fingerprint string `json:"fingerprint"`

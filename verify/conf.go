@@ -26,7 +26,9 @@ type Conf struct {
 type ServerLine = zoocfg.Server
 
 // ParseServerLine parses key "server.N" and its value.
-func ParseServerLine(key, value string) (ServerLine, error) { return zoocfg.ParseServerLine(key, value) }
+func ParseServerLine(key, value string) (ServerLine, error) {
+	return zoocfg.ParseServerLine(key, value)
+}
 
 // sameAddress compares two addresses as ZooKeeper would resolve them: IP
 // literals by value (::1 and 0:0:0:0:0:0:0:1 are one address), names as
@@ -116,4 +118,3 @@ func ParseDynamicConfig(data string) ([]ServerLine, string, error) {
 	}
 	return out, version, nil
 }
-

@@ -189,4 +189,3 @@ func znodeConfig(ctx context.Context, m *render.Manifest, leader *compiler.Membe
 	}
 	return c
 }
-

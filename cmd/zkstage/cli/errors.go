@@ -45,4 +45,3 @@ func formatError(e cueerrors.Error) string {
 	b.WriteString(msg)
 	return b.String()
 }
-

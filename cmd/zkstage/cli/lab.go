@@ -232,7 +232,6 @@ func runtimeSource(l *lab.Lab, noRuntime error) string {
 	return "none"
 }
 
-
 // labFiles are the files the lab runs: the stage's render, or with
 // hostDir one host's files as installed there.
 func labFiles(c *schema.Cluster, p *compiler.Plan, stage int, args []string, hostDir string) ([]lab.File, error) {
