@@ -78,6 +78,9 @@ type GateResult struct {
 	Verify          *verify.Report `json:"verify,omitempty"`
 	// VerifiedStage is the stage check 3 verified live (-1: none).
 	VerifiedStage int `json:"verifiedStage"`
+	// Warnings are the head spec's and its plan's (Warnings); they do not
+	// fail the gate.
+	Warnings []string `json:"warnings,omitempty"`
 }
 
 // OK reports whether every check passed, the live check excepted when it
@@ -160,11 +163,12 @@ func Gate(ctx context.Context, opts GateOptions) (*GateResult, error) {
 	if headMan != nil {
 		res.HeadStage, res.HeadFingerprint, res.HeadStageName = headMan.Stage, headMan.Fingerprint, headMan.Name
 	}
-	cl, _, err := schema.LoadBytes(specName, spec)
+	cl, specWarns, err := schema.LoadBytes(specName, spec)
 	if err == nil {
 		cluster = cl
 		res.Cluster = cl.Name
 		plan, err = compiler.Compile(cl)
+		res.Warnings = Warnings(rp.rel, specWarns, plan)
 	}
 	switch {
 	case err != nil:

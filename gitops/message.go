@@ -79,6 +79,8 @@ type message struct {
 	baseMan *render.Manifest
 	// prev and cur are the rendered folders before and after this commit.
 	prev, cur map[string][]byte
+	// warnings are the spec's and the plan's (Warnings).
+	warnings []string
 }
 
 // Title is the pull request's title: the commit's first line.
@@ -105,6 +107,15 @@ func (m *message) text() string {
 	default:
 		fmt.Fprintf(&b, "Moves `%s` from stage %02d %s to stage %02d %s of plan `%s` (stage %d of %d).\n\n",
 			rendered, m.k-1, m.p.Stages[m.k-1].Name, m.k, st.Name, m.p.Fingerprint, m.k, last)
+	}
+
+	if len(m.warnings) > 0 {
+		b.WriteString("## Warnings\n\n")
+		b.WriteString("`zkstage vet` and the planner warn about this spec; read them before approving:\n\n")
+		for _, w := range m.warnings {
+			fmt.Fprintf(&b, "- %s\n", w)
+		}
+		b.WriteString("\n")
 	}
 
 	b.WriteString("## What changes\n\n")

@@ -61,6 +61,9 @@ func (r *GateResult) WriteText(w io.Writer) error {
 	} else if r.Offline {
 		verdict = "PASS (offline: the live ensemble was not checked)"
 	}
+	for _, warn := range r.Warnings {
+		fmt.Fprintf(w, "warning: %s\n", warn)
+	}
 	fmt.Fprintf(w, "gate: %s\n", verdict)
 	return nil
 }
@@ -102,6 +105,13 @@ func (r *GateResult) WriteMarkdown(w io.Writer) error {
 			fmt.Fprintf(w, "- `%s`\n", strings.ReplaceAll(d, "`", "'"))
 		}
 		fmt.Fprintln(w, "\n</details>")
+	}
+	if len(r.Warnings) > 0 {
+		fmt.Fprintln(w, "\n**Warnings** (they do not fail the gate):")
+		fmt.Fprintln(w)
+		for _, warn := range r.Warnings {
+			fmt.Fprintf(w, "- %s\n", mdCell(warn))
+		}
 	}
 	return nil
 }

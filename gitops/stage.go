@@ -37,6 +37,9 @@ type StageOptions struct {
 	PushAuth *PushAuth
 	// Now is the commit time source (default time.Now).
 	Now func() time.Time
+	// SpecWarnings are the loader's warnings about the spec; with the
+	// plan's they are listed in every stage's pull request.
+	SpecWarnings []schema.Warning
 }
 
 // Branch actions.
@@ -216,7 +219,8 @@ func Stage(ctx context.Context, c *schema.Cluster, p *compiler.Plan, opts StageO
 		if k == start {
 			e = entry
 		}
-		msg := (&message{c: c, p: p, k: k, dir: rp.rel, base: base, entry: e, baseMan: baseMan, prev: prev, cur: cur}).text()
+		msg := (&message{c: c, p: p, k: k, dir: rp.rel, base: base, entry: e, baseMan: baseMan, prev: prev, cur: cur,
+			warnings: Warnings(rp.rel, opts.SpecWarnings, p)}).text()
 		name := BranchName(opts.BranchPrefix, c.Name, k, p.Stages[k].Name)
 		planned[name] = true
 		br, err := rp.putBranch(obj, name, root, parent, msg, res.Author, opts.Now())

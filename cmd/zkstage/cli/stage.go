@@ -63,10 +63,11 @@ GITHUB_TOKEN), ssh remotes with the ssh agent.`,
 				}
 				opts.Author = &a
 			}
-			c, p, _, err := loadPlan(env, dir)
+			c, p, warns, err := loadPlan(env, dir)
 			if err != nil {
 				return err
 			}
+			opts.SpecWarnings = warns
 			res, err := gitops.Stage(context.Background(), c, p, opts)
 			if res != nil {
 				if *output == "json" {
