@@ -501,7 +501,9 @@ func (p *planner) shrinkStages(rm []Member) candidate {
 func (p *planner) checkIDs(ms []Member) {
 	for _, m := range ms {
 		if m.ID == 0 {
-			p.warnings = append(p.warnings, fmt.Sprintf("host %s runs myid 0, outside the documented range 1..255 (works in practice)", m.Host))
+			// The spec's own myid 0 is the loader's warning; this is the id
+			// zkstage hands out, said once, with why.
+			p.warnings = append(p.warnings, fmt.Sprintf("zkstage gives host %s myid 0, the lowest id, so that with equal zxids it loses every election; 0 is outside the documented range 1..255 but works in practice", m.Host))
 		}
 	}
 }

@@ -16,7 +16,9 @@ func init() {
 		Long: `Plans every stage from the ensemble as it is today (stage 0) to the target
 of DIR/cluster.cue: renames, growth and shrink steps, each simulated for
 safety (never two leaders) and availability (quorum margin), and the
-leader placement of the final configuration. Warnings go to stderr.`,
+leader placement of the final configuration. The spec's warnings go to
+stderr; the plan's are part of the report (and also on stderr with -o json
+or markdown).`,
 		Flags: func(fs *pflag.FlagSet) { output = outputFlag(fs, "text", "json", "markdown") },
 		Run: func(env *Env, _ *pflag.FlagSet) error {
 			if err := checkFormat(*output, "text", "json", "markdown"); err != nil {
@@ -30,8 +32,12 @@ leader placement of the final configuration. Warnings go to stderr.`,
 			if err != nil {
 				return err
 			}
-			for _, w := range p.Warnings {
-				env.Stderr.Write([]byte("warning: " + w + "\n"))
+			// The text report lists the plan's warnings itself: on stderr too
+			// they would show twice on one terminal.
+			if *output != "text" {
+				for _, w := range p.Warnings {
+					env.Stderr.Write([]byte("warning: " + w + "\n"))
+				}
 			}
 			switch *output {
 			case "json":
