@@ -50,23 +50,19 @@ func (r *runner) placeLeader(ctx context.Context, res *Result) {
 	}
 	s.Margin = floor
 	r.steps = append(r.steps, s)
-	i := len(r.steps) - 1
-	r.done[i] = false
 	sr := &StepResult{K: len(res.Steps) + 1, Action: ActionMoveLeader, Host: L, ID: s.ID, Status: StatusNotRun,
-		PlannedMargin: floor, WasLeader: true,
-		Reason: fmt.Sprintf("the leader %s is in %s; %s (id %d) in %s wins the election its restart starts", L, r.dcOf(L), next, nextID, pref)}
+		PlannedMargin: floor, WasLeader: true}
 	refusal, evidence := r.precheck(st, s, sr)
-	why := sr.Reason
-	ok := r.step(ctx, st, i, sr.K, sr.K, sr, refusal, evidence)
-	sr.Action = ActionMoveLeader
+	ok := r.step(ctx, st, len(r.steps)-1, sr.K, sr.K, sr, refusal, evidence)
 	res.LeaderMove = sr
 	if !ok {
+		// sr.Reason is why the step failed.
 		res.OK = false
 		res.Failure = sr
 		res.Message = fmt.Sprintf("moving the leader back to %s: restart %s: %s", pref, L, sr.Reason)
 		return
 	}
-	sr.Reason = why
+	sr.Reason = fmt.Sprintf("the leader %s was in %s; %s (id %d) in %s won the election its restart started", L, r.dcOf(L), next, nextID, pref)
 	res.Elections += sr.Elections
 	r.record(ctx, s, res)
 }

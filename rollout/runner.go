@@ -748,18 +748,6 @@ func (r *runner) runsText(h string) string {
 	return fmt.Sprintf("not stepped yet: runs stage %d's config", r.from.Stage)
 }
 
-func configName(c string, r *runner) string {
-	switch c {
-	case cfgFrom:
-		return fmt.Sprintf("stage %d's membership", r.from.Stage)
-	case cfgTo:
-		return fmt.Sprintf("stage %d's membership", r.to.Stage)
-	case cfgOther:
-		return "a membership of neither stage"
-	}
-	return "no membership"
-}
-
 func sameMembers(a, b []compiler.Member) bool {
 	if len(a) != len(b) {
 		return false

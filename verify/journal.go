@@ -16,16 +16,7 @@ import (
 // whose step nothing records keeps no source, and the hint says how to
 // acknowledge it.
 func fromJournal(ctx context.Context, m *render.Manifest, opts Options, exp *Expectation, probes []*Probe) {
-	last := opts.LastStep
-	if last == nil && m.LastStep != nil {
-		last = m.LastStep
-	}
-	if last == nil && m.Stage <= 1 {
-		last = map[string]int{}
-		for _, s := range m.Steps {
-			last[s.Host] = m.Stage
-		}
-	}
+	last, known := history(m)
 	var servers []string
 	for i, p := range probes {
 		if p.Serving() {
@@ -48,9 +39,7 @@ func fromJournal(ctx context.Context, m *render.Manifest, opts Options, exp *Exp
 		x := &exp.Hosts[i]
 		j, ok := last[x.Member.Host]
 		if !ok {
-			// Without the plan's history, a host with no step in stage 1
-			// or 0 has had none since stage 0; later stages need LastStep.
-			if m.Stage <= 1 || opts.LastStep != nil || m.LastStep != nil {
+			if known {
 				x.Source = SourceDeclared
 				x.Record = "no step since stage 0, the ensemble as the spec declares it today"
 			} else {
@@ -92,4 +81,19 @@ func fromJournal(ctx context.Context, m *render.Manifest, opts Options, exp *Exp
 		hint += fmt.Sprintf(" (the journal has records of stage %d from another plan, fingerprint %s: the spec was re-planned since)", m.Stage, strings.Join(others, ", "))
 	}
 	exp.Unrecorded = hint
+}
+
+// history is each host's last step stage from the manifest (stage.json's
+// lastStep). A manifest without it (written before it existed, or built
+// by hand) still tells it for stages 0 and 1, from its own steps; known is
+// false when a host without a step there may have had one earlier.
+func history(m *render.Manifest) (last map[string]int, known bool) {
+	if m.LastStep != nil {
+		return m.LastStep, true
+	}
+	last = map[string]int{}
+	for _, s := range m.Steps {
+		last[s.Host] = m.Stage
+	}
+	return last, m.Stage <= 1
 }

@@ -31,11 +31,6 @@ type Options struct {
 	// AcceptUnknown lets checks that cannot be observed (membership on 3.4)
 	// not fail the report. They are still reported as unknown.
 	AcceptUnknown bool
-	// LastStep maps each host to the stage (1..this one) of its last step
-	// in the plan; a host absent from it has had no step since stage 0.
-	// Versions that cannot show membership (3.4) check the rollout journal
-	// for that step. Nil: taken from this stage's steps alone.
-	LastStep map[string]int
 	// Dir is the cluster directory, for the acknowledgement hint.
 	Dir string
 }
