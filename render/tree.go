@@ -325,12 +325,3 @@ func Check(out string, t Tree, all bool) ([]Diff, error) {
 	sort.Slice(diffs, func(i, j int) bool { return diffs[i].Path < diffs[j].Path })
 	return diffs, nil
 }
-
-func sortedDirs(t Tree) []string {
-	var dirs []string
-	for d := range t {
-		dirs = append(dirs, d)
-	}
-	sort.Strings(dirs)
-	return dirs
-}

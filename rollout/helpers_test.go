@@ -49,12 +49,6 @@ func loadPlanAt(t testing.TB, rel string) (string, *schema.Cluster, *compiler.Pl
 	return dir, c, p
 }
 
-// newFixture starts the lab topology at stage k and waits until it verifies.
-func newFixture(t *testing.T, k int) *fixture {
-	t.Helper()
-	return newFixtureAt(t, testDir, k)
-}
-
 // newFixtureAt starts the cluster in rel at stage k and waits until it
 // verifies.
 func newFixtureAt(t *testing.T, rel string, k int) *fixture {
