@@ -33,6 +33,6 @@ func LiveMargin(from, to []Member, hosts []LiveHost, leader string, s Step) (int
 		w.hosts = append(w.hosts, h)
 		w.byName[s.Host] = h
 	}
-	r := w.apply(simStep{action: s.Action, host: s.Host, newID: s.ID})
+	r := w.apply(s)
 	return r.margin, r.rule
 }

@@ -51,9 +51,13 @@ func sortedDCs(c *schema.Cluster, perDC map[string]int) []string {
 
 func scenario(c *schema.Cluster, voters []Member, q int, lost string, down func(Member) bool) Scenario {
 	s := Scenario{Lost: lost, Quorum: q}
-	var best *schema.Datacenter
+	var top, best *schema.Datacenter // most preferred site: of all voters, of the live ones
 	var winner *Member
 	for i, v := range voters {
+		d := c.Datacenters[v.Datacenter]
+		if d.Leader != schema.LeaderNever && (top == nil || d.MorePreferred(top)) {
+			top = d
+		}
 		if down(v) {
 			continue
 		}
@@ -61,7 +65,7 @@ func scenario(c *schema.Cluster, voters []Member, q int, lost string, down func(
 		if winner == nil {
 			winner = &voters[i] // voters are sorted by id, highest first
 		}
-		if d := c.Datacenters[v.Datacenter]; d.Leader != schema.LeaderNever && (best == nil || d.MorePreferred(best)) {
+		if d.Leader != schema.LeaderNever && (best == nil || d.MorePreferred(best)) {
 			best = d
 		}
 	}
@@ -75,8 +79,12 @@ func scenario(c *schema.Cluster, voters []Member, q int, lost string, down func(
 	switch d := c.Datacenters[winner.Datacenter]; {
 	case d.Leader == schema.LeaderNever:
 		s.Verdict = "violation"
-	case d == best:
+	case d == top:
 		s.Verdict = "preferred"
+	case d == best:
+		// The most preferred datacenter is down (or has no live voter):
+		// the best site left leads, which is what the priorities ask for.
+		s.Verdict = "fallback"
 	default:
 		s.Verdict = "allowed"
 	}

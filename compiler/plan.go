@@ -37,6 +37,12 @@ func Compile(c *schema.Cluster) (*Plan, error) {
 	}
 	plan.Placement = placement(c, p.stages[len(p.stages)-1].Members)
 	plan.Warnings = append(plan.Warnings, placementWarnings(plan.Placement)...)
+	if err := p.neverLeaders(plan); err != nil {
+		return nil, err
+	}
+	if h := strictHint(c, plan); h != "" {
+		plan.Hints = append(plan.Hints, h)
+	}
 	plan.Fingerprint = fingerprint(plan)
 	return plan, nil
 }
@@ -47,10 +53,31 @@ type planner struct {
 	assign   *assignment
 	stages   []Stage
 	warnings []string
-	// cur is the configuration every live host runs now; live the hosts
-	// running it.
-	cur  []Member
-	live map[string]int
+	// pref is the most preferred datacenter allowed to lead (where the
+	// runner moves a misplaced leader), dc every host's datacenter.
+	pref string
+	dc   map[string]string
+	// initial is stage 0's state; nested marks a search run only to find
+	// the nearest change (it must not search again).
+	initial state
+	nested  bool
+}
+
+// state is where the ensemble is between two stages: the configuration
+// every live host runs, the hosts running it under their ids, and the host
+// the plan expects to lead.
+type state struct {
+	cur    []Member
+	live   map[string]int
+	leader string
+}
+
+func (s state) liveCopy() map[string]int {
+	m := make(map[string]int, len(s.live))
+	for h, id := range s.live {
+		m[h] = id
+	}
+	return m
 }
 
 // refuseAt is refuse positioned at the field the refusal is about.
@@ -83,31 +110,51 @@ func (p *planner) member(host string, id int) Member {
 }
 
 func (p *planner) build() error {
-	p.live = map[string]int{}
+	var st state
+	st.live = map[string]int{}
 	for _, name := range schema.SortedHosts(p.c) {
 		if h := p.c.Hosts[name]; h.MyID != nil {
-			p.cur = append(p.cur, p.member(name, *h.MyID))
-			p.live[name] = *h.MyID
+			st.cur = append(st.cur, p.member(name, *h.MyID))
+			st.live[name] = *h.MyID
 		}
 	}
-	sortMembers(p.cur)
-	p.push(Stage{Name: "current", Kind: KindCurrent, Members: p.cur, Safe: true,
-		Why: []string{"the ensemble as it is today"}})
-	p.stages[0].Why = append(p.stages[0].Why, p.assign.why...)
-	if len(p.cur) == 0 {
+	sortMembers(st.cur)
+	p.dc = map[string]string{}
+	for name, h := range p.c.Hosts {
+		p.dc[name] = h.DC
+	}
+	p.pref = mostPreferred(p.c)
+	if len(st.cur) > 0 && countVoters(st.cur) == 0 {
+		h := st.cur[0].Host
+		return p.refuseAt(p.c.Hosts[h].RolePos, []string{"hosts", h, "role"},
+			"every current member is an observer: observers follow a leader of the voters, so no ensemble serves today, and zkstage cannot plan from it (declare the participants that run today)")
+	}
+	// With equal zxids the highest id wins an election: the plan's story
+	// starts from that leader (the gate shows the live one).
+	for _, m := range st.cur {
+		if m.Voter() {
+			st.leader = m.Host
+		}
+	}
+	s0 := Stage{Name: "current", Kind: KindCurrent, Members: st.cur, Safe: true, Leader: st.leader, LeaderAfter: st.leader,
+		Why: []string{"the ensemble as it is today"}}
+	s0.Why = append(s0.Why, p.assign.why...)
+	p.push(s0, st.live)
+	if len(st.cur) == 0 {
 		return p.bootstrap()
 	}
-	if err := p.renames(); err != nil {
+	p.initial = st
+	stages, err := p.search(st)
+	if err != nil {
 		return err
 	}
-	if err := p.grow(); err != nil {
-		return err
-	}
-	if err := p.shrink(); err != nil {
-		return err
+	live := st.liveCopy()
+	for _, s := range stages {
+		applySteps(live, s.Steps)
+		p.push(s, live)
 	}
 	var moved []Member
-	for _, m := range p.cur {
+	for _, m := range p.stages[len(p.stages)-1].Members {
 		if h := p.c.Hosts[m.Host]; h.MyID == nil || *h.MyID != m.ID {
 			moved = append(moved, m)
 		}
@@ -116,9 +163,24 @@ func (p *planner) build() error {
 	return nil
 }
 
-func (p *planner) push(s Stage) {
+// mostPreferred is the datacenter the runner moves a misplaced leader to:
+// the most preferred one that may lead (render's leaderDatacenters[0]).
+func mostPreferred(c *schema.Cluster) string {
+	var best *schema.Datacenter
+	for _, d := range c.Datacenters {
+		if d.Leader != schema.LeaderNever && (best == nil || d.MorePreferred(best)) {
+			best = d
+		}
+	}
+	if best == nil {
+		return ""
+	}
+	return best.Name
+}
+
+func (p *planner) push(s Stage, live map[string]int) {
 	s.Index = len(p.stages)
-	s.Live = sortedKeys(p.live)
+	s.Live = sortedKeys(live)
 	s.Safe = true
 	s.MinMargin = 0
 	for i, st := range s.Steps {
@@ -127,6 +189,17 @@ func (p *planner) push(s Stage) {
 		}
 	}
 	p.stages = append(p.stages, s)
+}
+
+// applySteps updates who runs which id after a stage's steps.
+func applySteps(live map[string]int, steps []Step) {
+	for _, s := range steps {
+		if s.Action == Stop {
+			delete(live, s.Host)
+		} else {
+			live[s.Host] = s.ID
+		}
+	}
 }
 
 // bootstrap: no ensemble runs yet, every host starts with the final config.
@@ -139,13 +212,17 @@ func (p *planner) bootstrap() error {
 	}
 	sortMembers(ms)
 	var steps []Step
+	live := map[string]int{}
+	leader := ""
 	for _, m := range ms {
 		steps = append(steps, Step{Action: Start, Host: m.Host, ID: m.ID, Rule: "bootstrap: no ensemble serves yet"})
-		p.live[m.Host] = m.ID
+		live[m.Host] = m.ID
+		if m.Voter() {
+			leader = m.Host
+		}
 	}
-	p.cur = ms
-	p.push(Stage{Name: fmt.Sprintf("bootstrap-%d", len(ms)), Kind: KindBootstrap, Members: ms, Steps: steps, Added: ms,
-		Why: []string{"no host runs ZooKeeper today: start every host with the final configuration (the ensemble serves once a quorum is up)"}})
+	p.push(Stage{Name: fmt.Sprintf("bootstrap-%d", len(ms)), Kind: KindBootstrap, Members: ms, Steps: steps, Added: ms, LeaderAfter: leader,
+		Why: []string{"no host runs ZooKeeper today: start every host with the final configuration (the ensemble serves once a quorum is up)"}}, live)
 	p.warnings = append(p.warnings, "bootstrap: the ensemble is not serving until a quorum of hosts has started")
 	p.checkIDs(ms)
 	return nil
@@ -156,6 +233,7 @@ type candidate struct {
 	stages []Stage
 	ok     bool
 	reason string // why it is refused
+	next   state  // the state once the stages are done
 }
 
 // largest finds the largest k in 1..n whose candidate is ok, assuming that a
@@ -183,44 +261,29 @@ func largest(n int, try func(k int) candidate) (int, candidate, *candidate) {
 	return best, bestC, &next
 }
 
-func (p *planner) renames() error {
-	todo := p.assign.renames
-	for len(todo) > 0 {
-		k, chosen, refused := largest(len(todo), func(k int) candidate { return p.renameStage(todo[:k]) })
-		if k == 0 {
-			h := todo[0].Host
-			return p.refuseAt(p.c.Hosts[h].MyIDPos, []string{"hosts", h, "myid"}, "renumbering %s: %s; %s", describeRename(todo[0]), refused.reason, p.suggest(refused))
-		}
-		if refused != nil {
-			chosen.stages[0].Why = append(chosen.stages[0].Why, fmt.Sprintf("%d renames in one stage refused: %s", k+1, refused.reason))
-		}
-		p.apply(chosen.stages)
-		todo = todo[k:]
-	}
-	return nil
-}
-
 func describeRename(r Rename) string { return fmt.Sprintf("%s %d -> %d", r.Host, r.From, r.To) }
 
-func (p *planner) renameStage(rs []Rename) candidate {
-	next := map[string]int{}
-	for h, id := range p.live {
-		next[h] = id
-	}
+// sim builds a stage simulation from state st.
+func (p *planner) sim(st state, a, b []Member, live map[string]int, steps []Step, rule string, onB bool, expected string) *stageSim {
+	return &stageSim{a: a, b: b, live: live, steps: steps, leaderRule: rule, onB: onB, expected: expected, pref: p.pref, dc: p.dc}
+}
+
+func (p *planner) renameStage(st state, rs []Rename) candidate {
+	next := st.liveCopy()
 	for _, r := range rs {
 		next[r.Host] = r.To
 	}
 	var b []Member
-	for _, m := range p.cur {
+	for _, m := range st.cur {
 		b = append(b, p.member(m.Host, next[m.Host]))
 	}
 	sortMembers(b)
-	var steps []simStep
+	var steps []Step
 	for _, m := range b {
-		steps = append(steps, simStep{action: Restart, host: m.Host, newID: m.ID})
+		steps = append(steps, Step{Action: Restart, Host: m.Host, ID: m.ID})
 	}
-	ss := &stageSim{a: p.cur, b: b, live: p.live, steps: steps, leaderRule: LeaderFirst}
-	out := ss.run(p.reserve)
+	ss := p.sim(st, st.cur, b, st.live, steps, LeaderFirst, false, st.leader)
+	out := simulate(ss, p.reserve)
 	var names []string
 	for _, r := range rs {
 		names = append(names, fmt.Sprintf("%d-to-%d", r.From, r.To))
@@ -229,10 +292,13 @@ func (p *planner) renameStage(rs []Rename) candidate {
 	if len(rs) > 3 {
 		name = fmt.Sprintf("rename-%d-hosts", len(rs))
 	}
-	st := Stage{Name: name, Kind: KindRename, Members: b, Steps: toSteps(ss, out, p.live), LeaderRule: LeaderFirst, Renamed: rs}
-	st.Why = append(st.Why, fmt.Sprintf("%d rename(s) in one rolling restart; min margin %d (reserve %d)", len(rs), out.min, p.reserve),
+	s := Stage{Name: name, Kind: KindRename, Members: b, LeaderRule: LeaderFirst, Renamed: rs}
+	story(&s, ss, out)
+	s.Why = append(s.Why, fmt.Sprintf("%d rename(s) in one rolling restart; min margin %d (reserve %d)", len(rs), out.min, p.reserve),
 		"the live leader restarts first if its own id changes (the others could not follow it under the new config), otherwise last")
-	return p.judge(out, st)
+	c := p.judge(out, s)
+	c.next = state{cur: b, live: next, leader: s.LeaderAfter}
+	return c
 }
 
 // judge turns a simulation into an accepted or refused candidate.
@@ -270,35 +336,6 @@ func (c *candidate) margin() int {
 	return m
 }
 
-// toSteps converts simulated steps into plan steps with margins and rules.
-func toSteps(ss *stageSim, out simOutcome, live map[string]int) []Step {
-	var steps []Step
-	for i, st := range ss.steps {
-		s := Step{Action: st.action, Host: st.host, ID: st.newID, Margin: out.steps[i].margin, Rule: out.steps[i].rule}
-		if old, ok := live[st.host]; ok && old != st.newID && st.action == Restart {
-			o := old
-			s.FromID = &o
-		}
-		steps = append(steps, s)
-	}
-	return steps
-}
-
-// apply makes the chosen stages the new current state.
-func (p *planner) apply(stages []Stage) {
-	for _, st := range stages {
-		for _, s := range st.Steps {
-			if s.Action == Stop {
-				delete(p.live, s.Host)
-			} else {
-				p.live[s.Host] = s.ID
-			}
-		}
-		p.cur = st.Members
-		p.push(st)
-	}
-}
-
 // newHosts lists the hosts that join, in the order they are added: voters of
 // the most preferred datacenters first (a never-datacenter tie-breaker comes
 // last), then by id; observers after all voters.
@@ -326,123 +363,54 @@ func (p *planner) newHosts() (voters, observers []Member) {
 	return voters, observers
 }
 
-func (p *planner) grow() error {
-	voters, observers := p.newHosts()
-	for len(voters) > 0 || len(observers) > 0 {
-		n := len(voters)
-		try := func(k int) candidate {
-			add := append([]Member{}, voters[:k]...)
-			if k == n {
-				add = append(add, observers...)
-			}
-			return p.growStages(add)
-		}
-		var k int
-		var chosen candidate
-		var refused *candidate
-		if n == 0 {
-			k, chosen = 0, try(0)
-			if !chosen.ok {
-				o := observers[0].Host
-				return p.refuseAt(p.c.Hosts[o].RolePos, []string{"hosts", o, "role"}, "adding observers: %s; %s", chosen.reason, p.suggest(&chosen))
-			}
-		} else {
-			k, chosen, refused = largest(n, try)
-			if k == 0 {
-				return p.refuseAt(p.c.ReservePos, []string{"policy", "reserve"}, "reserve %d cannot grow a %d-server ensemble by rolling restarts: adding one voter is refused (%s); %s",
-					p.reserve, countVoters(p.cur), refused.reason, p.suggest(refused))
-			}
-		}
-		if refused != nil {
-			chosen.stages[0].Why = append(chosen.stages[0].Why, fmt.Sprintf("%d -> %d refused: %s",
-				countVoters(p.cur), countVoters(p.cur)+k+1, refused.reason))
-		}
-		p.apply(chosen.stages)
-		voters = voters[k:]
-		if k == n {
-			observers = nil
-		}
-	}
-	return nil
-}
-
-func (p *planner) growStages(add []Member) candidate {
-	b := append(append([]Member{}, p.cur...), add...)
+func (p *planner) growStages(st state, add []Member) candidate {
+	b := append(append([]Member{}, st.cur...), add...)
 	sortMembers(b)
-	from, to := countVoters(p.cur), countVoters(b)
-	var roll []simStep
-	for _, m := range p.cur {
-		roll = append(roll, simStep{action: Restart, host: m.Host, newID: m.ID})
+	from, to := countVoters(st.cur), countVoters(b)
+	var roll []Step
+	for _, m := range st.cur {
+		roll = append(roll, Step{Action: Restart, Host: m.Host, ID: m.ID})
 	}
-	rs := &stageSim{a: p.cur, b: b, live: p.live, steps: roll, leaderRule: LeaderLast}
-	rollOut := rs.run(p.reserve)
+	rs := p.sim(st, st.cur, b, st.live, roll, LeaderLast, false, st.leader)
+	rollOut := simulate(rs, p.reserve)
+	r := Stage{Kind: KindGrowRoll, Members: b, LeaderRule: LeaderLast, Added: add}
+	story(&r, rs, rollOut)
 
-	live := map[string]int{}
-	for h, id := range p.live {
-		live[h] = id
-	}
-	var start []simStep
+	var start []Step
 	sorted := append([]Member{}, add...)
 	sortMembers(sorted)
 	for _, m := range sorted {
-		start = append(start, simStep{action: Start, host: m.Host, newID: m.ID})
+		start = append(start, Step{Action: Start, Host: m.Host, ID: m.ID})
 	}
-	ss := &stageSim{a: b, b: b, live: live, steps: start, onB: true}
-	startOut := ss.run(p.reserve)
+	ss := p.sim(st, b, b, st.liveCopy(), start, "", true, r.LeaderAfter)
+	startOut := simulate(ss, p.reserve)
+	s := Stage{Kind: KindGrowStart, Members: b, Added: add}
+	story(&s, ss, startOut)
 
 	base := fmt.Sprintf("grow-%d-to-%d", from, to)
 	if from == to {
 		base = fmt.Sprintf("add-%d-%s", len(add), plural(len(add), "observer"))
 	}
-	r := Stage{Name: base + "-roll", Kind: KindGrowRoll, Members: b, Steps: toSteps(rs, rollOut, p.live), LeaderRule: LeaderLast, Added: add,
-		Why: []string{fmt.Sprintf("existing hosts onto the %d-member config one at a time, ascending id, leader last: a restarted host rejoins only if q(%d) = %d other voters follow the leader; min margin %d (reserve %d)",
-			len(b), to, Quorum(to), rollOut.min, p.reserve),
-			"the new hosts' files are not written yet: config management would start them before every old host runs the new config, and then two leaders would be possible"}}
-	s := Stage{Name: base + "-start", Kind: KindGrowStart, Members: b, Steps: toSteps(ss, startOut, live), Added: add,
-		Why: []string{fmt.Sprintf("every old host runs the %d-member config: the new hosts start in ascending id and join the leader; min margin %d", len(b), startOut.min)}}
-	out := combine(rollOut, startOut)
-	return p.judge(out, r, s)
-}
-
-func (p *planner) shrink() error {
-	var leaving []Member
-	for _, m := range p.cur {
-		if p.c.Hosts[m.Host].Remove {
-			leaving = append(leaving, m)
-		}
-	}
-	// Observers leave first (free), then voters in ascending id.
-	sort.SliceStable(leaving, func(i, j int) bool { return !leaving[i].Voter() && leaving[j].Voter() })
-	for len(leaving) > 0 {
-		k, chosen, refused := largest(len(leaving), func(k int) candidate { return p.shrinkStages(leaving[:k]) })
-		if k == 0 {
-			return p.refuseAt(p.c.Hosts[leaving[0].Host].RemovePos, []string{"hosts", leaving[0].Host, "remove"}, "%s", p.shrinkRefusal(leaving[0], refused))
-		}
-		if refused != nil {
-			chosen.stages[0].Why = append(chosen.stages[0].Why, fmt.Sprintf("removing %d at once refused: %s", k+1, refused.reason))
-		}
-		p.apply(chosen.stages)
-		leaving = leaving[k:]
-	}
-	return nil
+	r.Name, s.Name = base+"-roll", base+"-start"
+	r.Why = []string{fmt.Sprintf("existing hosts onto the %d-member config one at a time, ascending id, leader last: a restarted host rejoins only if q(%d) = %d other voters follow the leader; min margin %d (reserve %d)",
+		len(b), to, Quorum(to), rollOut.min, p.reserve),
+		"the new hosts' files are not written yet: config management would start them before every old host runs the new config, and then two leaders would be possible"}
+	s.Why = []string{fmt.Sprintf("every old host runs the %d-member config: the new hosts start in ascending id and join the leader; min margin %d", len(b), startOut.min)}
+	c := p.judge(combine(rollOut, startOut), r, s)
+	live := st.liveCopy()
+	applySteps(live, start)
+	c.next = state{cur: b, live: live, leader: s.LeaderAfter}
+	return c
 }
 
 // shrinkRefusal explains why not even one more host can leave, with the
 // closed form behind it when a voter leaves: once the leaving hosts stop,
 // the leader of the n-voter config must keep q(n) while each of the m
 // remaining voters restarts, so a rolling shrink needs q(n) <= m - 1 - reserve.
-func (p *planner) shrinkRefusal(m Member, refused *candidate) string {
-	n := countVoters(p.cur)
+func (p *planner) shrinkRefusal(st state, earlier []string, m Member, refused *candidate) string {
+	n := countVoters(st.cur)
 	if !m.Voter() || refused.margin() >= 0 {
 		return fmt.Sprintf("removing %s (id %d): %s; %s", m.Host, m.ID, refused.reason, p.suggest(refused))
-	}
-	var earlier []string
-	for _, st := range p.stages {
-		if st.Kind == KindShrinkRoll {
-			for _, r := range st.Removed {
-				earlier = append(earlier, r.Host)
-			}
-		}
 	}
 	after := ""
 	if len(earlier) > 0 {
@@ -454,48 +422,52 @@ func (p *planner) shrinkRefusal(m Member, refused *candidate) string {
 		m.Host, m.ID, n, n-1, after, refused.reason, Quorum(n), n-2-p.reserve, n)
 }
 
-func (p *planner) shrinkStages(rm []Member) candidate {
+func (p *planner) shrinkStages(st state, rm []Member) candidate {
 	gone := map[string]bool{}
 	for _, m := range rm {
 		gone[m.Host] = true
 	}
 	var b []Member
-	for _, m := range p.cur {
+	for _, m := range st.cur {
 		if !gone[m.Host] {
 			b = append(b, m)
 		}
 	}
-	from, to := countVoters(p.cur), countVoters(b)
-	var stops []simStep
+	from, to := countVoters(st.cur), countVoters(b)
+	var stops []Step
 	sorted := append([]Member{}, rm...)
 	sortMembers(sorted)
 	for _, m := range sorted {
-		stops = append(stops, simStep{action: Stop, host: m.Host, newID: m.ID})
+		stops = append(stops, Step{Action: Stop, Host: m.Host, ID: m.ID})
 	}
-	ss := &stageSim{a: p.cur, b: p.cur, live: p.live, steps: stops, onB: true, leaderRule: LeaderLast}
-	stopOut := ss.run(p.reserve)
+	ss := p.sim(st, st.cur, st.cur, st.live, stops, LeaderLast, true, st.leader)
+	stopOut := simulate(ss, p.reserve)
+	stop := Stage{Kind: KindShrinkStop, Members: st.cur, LeaderRule: LeaderLast, Removed: rm}
+	story(&stop, ss, stopOut)
 	remaining := map[string]int{}
-	for h, id := range p.live {
+	for h, id := range st.live {
 		if !gone[h] {
 			remaining[h] = id
 		}
 	}
-	var roll []simStep
+	var roll []Step
 	for _, m := range b {
-		roll = append(roll, simStep{action: Restart, host: m.Host, newID: m.ID})
+		roll = append(roll, Step{Action: Restart, Host: m.Host, ID: m.ID})
 	}
-	rs := &stageSim{a: p.cur, b: b, live: remaining, steps: roll, leaderRule: LeaderLast}
-	rollOut := rs.run(p.reserve)
+	rs := p.sim(st, st.cur, b, remaining, roll, LeaderLast, false, stop.LeaderAfter)
+	rollOut := simulate(rs, p.reserve)
+	roll2 := Stage{Kind: KindShrinkRoll, Members: b, LeaderRule: LeaderLast, Removed: rm}
+	story(&roll2, rs, rollOut)
 	base := fmt.Sprintf("shrink-%d-to-%d", from, to)
 	if from == to {
 		base = fmt.Sprintf("remove-%d-%s", len(rm), plural(len(rm), "observer"))
 	}
-	stop := Stage{Name: base + "-stop", Kind: KindShrinkStop, Members: p.cur, Steps: toSteps(ss, stopOut, p.live), LeaderRule: LeaderLast, Removed: rm,
-		Why: []string{fmt.Sprintf("the leaving hosts stop (their files are removed) while the others keep the %d-member config; min margin %d", len(p.cur), stopOut.min)}}
-	roll2 := Stage{Name: base + "-roll", Kind: KindShrinkRoll, Members: b, Steps: toSteps(rs, rollOut, remaining), LeaderRule: LeaderLast, Removed: rm,
-		Why: []string{fmt.Sprintf("the remaining hosts onto the %d-member config, ascending id, leader last; min margin %d (reserve %d)", len(b), rollOut.min, p.reserve)}}
-	out := combine(stopOut, rollOut)
-	return p.judge(out, stop, roll2)
+	stop.Name, roll2.Name = base+"-stop", base+"-roll"
+	stop.Why = []string{fmt.Sprintf("the leaving hosts stop (their files are removed) while the others keep the %d-member config; min margin %d", len(st.cur), stopOut.min)}
+	roll2.Why = []string{fmt.Sprintf("the remaining hosts onto the %d-member config, ascending id, leader last; min margin %d (reserve %d)", len(b), rollOut.min, p.reserve)}
+	c := p.judge(combine(stopOut, rollOut), stop, roll2)
+	c.next = state{cur: b, live: remaining, leader: roll2.LeaderAfter}
+	return c
 }
 
 func (p *planner) checkIDs(ms []Member) {

@@ -99,15 +99,42 @@ func TestReferencePlan(t *testing.T) {
 	}
 	want := []string{
 		"00 current ids=0,1,2,3,4",
-		"01 rename-0-to-100 ids=1,2,3,4,100 steps=restart:zk2-dc1:1,restart:zk3-dc1:2,restart:zk4-dc1:3,restart:zk5-dc1:4,restart:zk1-dc1:100",
+		"01 rename-0-to-100 ids=1,2,3,4,100 steps=restart:zk2-dc1:1,restart:zk3-dc1:2,restart:zk4-dc1:3,restart:zk1-dc1:100,restart:zk5-dc1:4",
 		"02 grow-5-to-7-roll ids=1,2,3,4,5,6,100 steps=restart:zk2-dc1:1,restart:zk3-dc1:2,restart:zk4-dc1:3,restart:zk5-dc1:4,restart:zk1-dc1:100",
 		"03 grow-5-to-7-start ids=1,2,3,4,5,6,100 steps=start:zk1-dc2:5,start:zk2-dc2:6",
-		"04 grow-7-to-11-roll ids=0,1,2,3,4,5,6,7,8,9,100 steps=restart:zk2-dc1:1,restart:zk3-dc1:2,restart:zk4-dc1:3,restart:zk5-dc1:4,restart:zk1-dc2:5,restart:zk2-dc2:6,restart:zk1-dc1:100",
+		"04 grow-7-to-11-roll ids=0,1,2,3,4,5,6,7,8,9,100 steps=restart:zk2-dc1:1,restart:zk3-dc1:2,restart:zk4-dc1:3,restart:zk1-dc2:5,restart:zk2-dc2:6,restart:zk1-dc1:100,restart:zk5-dc1:4",
 		"05 grow-7-to-11-start ids=0,1,2,3,4,5,6,7,8,9,100 steps=start:zk1-dc3:0,start:zk3-dc2:7,start:zk4-dc2:8,start:zk5-dc2:9",
 	}
 	got := summary(p)
 	if strings.Join(got, "\n") != strings.Join(want, "\n") {
 		t.Errorf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	// The story: the leader each stage starts with and ends with, as the lab
+	// shows it (docs/zookeeper-facts.md, where the leader goes): the highest
+	// id leads today; restarting it last in the rename elects 100; in the
+	// 5 -> 7 roll 100 restarts last and 4 wins (5 and 6 are not started);
+	// in the 7 -> 11 roll 4 restarts last and 100 wins again.
+	chain := []string{"zk5-dc1", "zk1-dc1", "zk5-dc1", "zk5-dc1", "zk1-dc1", "zk1-dc1"}
+	for i, s := range p.Stages {
+		if s.LeaderAfter != chain[i] || (i > 0 && s.Leader != chain[i-1]) {
+			t.Errorf("stage %d: leader %s -> %s, want %s", i, s.Leader, s.LeaderAfter, chain[i])
+		}
+		if s.MoveLeader != nil {
+			t.Errorf("stage %d: the story needs no leader move: %+v", i, s.MoveLeader)
+		}
+		// A start stage keeps the leader it starts with; another start
+		// differs only when the runner then moves a dc2 leader to dc1.
+		for _, a := range s.Alternatives {
+			if s.Kind == KindGrowStart && (a.MoveLeader == "" || a.LeaderAfter != "zk1-dc1") {
+				t.Errorf("stage %d: alternative %+v", i, a)
+			}
+		}
+	}
+	// Elections in the story: one per rolling stage, none for the starts.
+	for i, want := range []int{0, 1, 1, 0, 1, 0} {
+		if p.Stages[i].Elections != want {
+			t.Errorf("stage %d: %d elections, want %d", i, p.Stages[i].Elections, want)
+		}
 	}
 	// dc2 holds 5..9, dc3 holds 0.
 	for _, m := range p.Stages[5].Members {
@@ -162,8 +189,10 @@ func TestPolicies(t *testing.T) {
 		wantWarns []string
 	}{
 		{name: "minimal", edit: func(c *schema.Cluster) {}, renames: 1, stages: 6, finalTop: 100},
-		{name: "strict", edit: func(c *schema.Cluster) { c.Policy.Renumber = "strict" }, renames: 5, stages: 10, finalTop: 10},
-		{name: "none", edit: func(c *schema.Cluster) { c.Policy.Renumber = "none" }, renames: 0, stages: 5, finalTop: 10,
+		{name: "strict", edit: func(c *schema.Cluster) { c.Policy.Renumber = "strict" }, renames: 5, stages: 8, finalTop: 10},
+		{name: "none", edit: func(c *schema.Cluster) { c.Policy.Renumber = "none" },
+			wantErr: "datacenter dc3 may never lead, yet with these ids one of its hosts could: when datacenter dc2 is lost, zk1-dc3 (id 5) wins"},
+		{name: "none accepted", edit: func(c *schema.Cluster) { c.Policy.Renumber = "none"; c.Policy.AcceptNeverLeader = true }, renames: 0, stages: 5, finalTop: 10,
 			wantWarns: []string{"healthy ensemble would elect zk5-dc2 (id 10) in dc2", "never-datacenter dc3 would lead"}},
 		{name: "reserve 1", edit: func(c *schema.Cluster) { c.Policy.Reserve = 1 },
 			wantErr: "reserve 1"},

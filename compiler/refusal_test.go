@@ -47,6 +47,24 @@ policy: {
 	d: {address: "10.0.0.4", dc: "dc2", myid: 4}
 }
 `, line: 11, path: "hosts.c.myid", want: "renumbering c 3 -> 100"},
+		// renumber none keeps d's id 9 in never-datacenter dc3, the
+		// highest: the healthy ensemble would elect it. The refusal points
+		// at the datacenter's leader field.
+		{name: "never leads", spec: `name: "r"
+version: "3.8.0"
+datacenters: {
+	dc1: {leader: "preferred", priority: 1}
+	dc3: {
+		leader: "never"
+	}
+}
+hosts: {
+	a: {address: "10.0.0.1", dc: "dc1", myid: 1}
+	b: {address: "10.0.0.2", dc: "dc1", myid: 2}
+	d: {address: "10.0.0.4", dc: "dc3", myid: 9}
+}
+policy: renumber: "none"
+`, line: 6, path: "datacenters.dc3.leader", want: "datacenter dc3 may never lead, yet with these ids one of its hosts could: the healthy ensemble elects d (id 9)"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -39,31 +39,14 @@ type world struct {
 	leader *simHost
 }
 
-// simStep is one planned action; newID is the id the host runs afterwards.
-type simStep struct {
-	action Action
-	host   string
-	newID  int
-}
-
 // stepResult is the outcome of one step in one leader scenario.
 type stepResult struct {
 	margin int
 	rule   string
 	unsafe string // non-empty: two leaders are possible after this step
-}
-
-func (w *world) clone() *world {
-	n := &world{cfg: w.cfg, byName: map[string]*simHost{}}
-	for _, h := range w.hosts {
-		c := *h
-		n.hosts = append(n.hosts, &c)
-		n.byName[c.name] = &c
-		if w.leader == h {
-			n.leader = &c
-		}
-	}
-	return n
+	// leader is the starting leader of the scenario the result comes from
+	// (for the worst case over scenarios).
+	leader string
 }
 
 // followersIn counts live hosts following the leader whose running id is a
@@ -143,15 +126,15 @@ func (w *world) elect() (int, string) {
 }
 
 // apply runs one step and returns its margin and whether it is safe.
-func (w *world) apply(s simStep) stepResult {
-	h := w.byName[s.host]
+func (w *world) apply(s Step) stepResult {
+	h := w.byName[s.Host]
 	res := stepResult{margin: 1 << 20}
 	note := func(m int, rule string) {
 		if m < res.margin {
 			res.margin, res.rule = m, rule
 		}
 	}
-	switch s.action {
+	switch s.Action {
 	case Restart, Stop:
 		wasLive := h.live
 		h.live = false
@@ -167,12 +150,12 @@ func (w *world) apply(s simStep) stepResult {
 				w.elect()
 			}
 		}
-		if s.action == Stop {
+		if s.Action == Stop {
 			break
 		}
 		fallthrough
 	case Start:
-		h.id = s.newID
+		h.id = s.ID
 		h.cfg = 1
 		h.live = true
 		m, rule := w.rule2(h, 1)

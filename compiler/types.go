@@ -53,10 +53,28 @@ type Step struct {
 	ID     int    `json:"id"`
 	// FromID is the id the host ran before this step when it changes.
 	FromID *int `json:"fromId,omitempty"`
-	// Margin is the worst slack over every host that may lead at roll time.
+	// Margin is the worst slack over every host that may lead when the
+	// stage starts: the floor the runner checks live before the step.
 	Margin int `json:"margin"`
-	// Rule names the liveness rule the margin comes from.
-	Rule string `json:"rule"`
+	// Rule names the liveness rule of this step in the plan's story (the
+	// stage starting with its expected leader), and Expected its slack
+	// there; Worst explains Margin when another starting leader does worse.
+	Rule     string `json:"rule"`
+	Expected int    `json:"expectedMargin"`
+	Worst    string `json:"worst,omitempty"`
+	// LeaderAfter is the leader the story predicts once the step is done
+	// ("" while an election cannot finish).
+	LeaderAfter string `json:"leaderAfter"`
+}
+
+// Alternative is how a stage runs when another host leads at its start:
+// the runner applies the same leader rule from the live leader, so the
+// order (and the leader it ends with) can differ from the story's.
+type Alternative struct {
+	Leaders     []string `json:"leaders"` // starting leaders with this run
+	Order       []string `json:"order"`   // hosts in execution order
+	LeaderAfter string   `json:"leaderAfter"`
+	MoveLeader  string   `json:"moveLeader,omitempty"` // host the runner restarts to move the leadership
 }
 
 // Rename is a host that moves from one id to another.
@@ -87,6 +105,23 @@ type Stage struct {
 	Safe bool `json:"safe"`
 	// Why explains the choice of this stage (and the larger ones refused).
 	Why []string `json:"why,omitempty"`
+	// Leader is the host the plan expects to lead when the stage starts
+	// (the previous stage's LeaderAfter; for stage 0 the highest current
+	// voter id, which wins at equal zxids), and LeaderAfter the one it
+	// predicts when the stage, and the runner's leader move, are done.
+	// Steps are listed in the order the runner takes from Leader.
+	Leader      string `json:"leader"`
+	LeaderAfter string `json:"leaderAfter"`
+	// MoveLeader is the restart the runner adds after the last step to move
+	// the leadership back to the most preferred datacenter (rollout's leader
+	// placement; roll --keep-leader skips it), when the story needs one.
+	MoveLeader *Step `json:"moveLeader,omitempty"`
+	// Elections is how many leaderships the story ends (restarts or stops
+	// of the leader, and the move).
+	Elections int `json:"elections"`
+	// Alternatives are the runs from other starting leaders that differ
+	// from the story in order or outcome.
+	Alternatives []Alternative `json:"alternatives,omitempty"`
 }
 
 // Voters returns the ids of the stage's voting members.
@@ -112,6 +147,9 @@ type Plan struct {
 	Stages      []Stage   `json:"stages"`
 	Placement   Placement `json:"placement"`
 	Warnings    []string  `json:"warnings"`
+	// Hints are changes to the spec that would give a better plan (not
+	// problems with this one).
+	Hints []string `json:"hints,omitempty"`
 }
 
 // Policy echoes the policy the plan was made with.
@@ -137,8 +175,11 @@ type Scenario struct {
 	Winner     string `json:"winner,omitempty"`
 	WinnerID   *int   `json:"winnerId,omitempty"`
 	WinnerDC   string `json:"winnerDatacenter,omitempty"`
-	// Verdict: "preferred" (in the most preferred live datacenter), "allowed",
-	// "violation" (a never-datacenter leads), "no-quorum".
+	// Verdict: "preferred" (in the most preferred datacenter of the
+	// configuration), "fallback" (that datacenter is lost and the most
+	// preferred one left leads), "allowed" (a more preferred datacenter is
+	// live, yet a host elsewhere wins), "violation" (a never-datacenter
+	// leads), "no-quorum".
 	Verdict string `json:"verdict"`
 }
 

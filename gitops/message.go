@@ -265,10 +265,21 @@ func (m *message) runbook(b *strings.Builder) {
 		if s.FromID != nil {
 			id = fmt.Sprintf("id %d → %d", *s.FromID, s.ID)
 		}
-		fmt.Fprintf(b, "   %d. %s `%s` (%s), margin %d\n", i+1, s.Action, s.Host, id, s.Margin)
+		margin := fmt.Sprintf("margin %d", s.Expected)
+		if s.Margin < s.Expected {
+			margin += fmt.Sprintf(" (at least %d from any starting leader)", s.Margin)
+		}
+		then := ""
+		if s.LeaderAfter != "" && (i == 0 && s.LeaderAfter != st.Leader || i > 0 && s.LeaderAfter != st.Steps[i-1].LeaderAfter) {
+			then = fmt.Sprintf(", then %s leads", s.LeaderAfter)
+		}
+		fmt.Fprintf(b, "   %d. %s `%s` (%s), %s%s\n", i+1, s.Action, s.Host, id, margin, then)
+	}
+	if mv := st.MoveLeader; mv != nil {
+		fmt.Fprintf(b, "   %d. move-leader: restart `%s` (id %d) again, then %s leads (the leader ended outside the most preferred datacenter; `--keep-leader` skips it)\n", len(st.Steps)+1, mv.Host, mv.ID, mv.LeaderAfter)
 	}
 	if st.LeaderRule != compiler.LeaderNone {
-		fmt.Fprintf(b, "\n   Order: %s (the leader is the one found live at roll time, not the planned one).\n", report.LeaderRuleText(st.LeaderRule))
+		fmt.Fprintf(b, "\n   Order: %s. The list is the run when %s leads at the start, as the plan expects; the runner applies the rule to the leader it finds live, so with another leader that host's step moves instead.\n", report.LeaderRuleText(st.LeaderRule), st.Leader)
 	}
 	fmt.Fprintf(b, "\n3. Roll it:\n\n   ```sh\n   %s\n   ```\n\n", roll)
 	if m.k < len(m.p.Stages)-1 {

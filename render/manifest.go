@@ -45,6 +45,11 @@ type Manifest struct {
 	LeaderRule string          `json:"leaderRule,omitempty"`
 	Steps      []compiler.Step `json:"steps"`
 	MinMargin  int             `json:"minMargin"`
+	// Leader is the host the plan expects to lead when the stage starts:
+	// the steps are listed in the order the runner takes from it.
+	// LeaderAfter is the leader the plan predicts once the stage is done.
+	Leader      string `json:"leader,omitempty"`
+	LeaderAfter string `json:"leaderAfter,omitempty"`
 	// LeaderDatacenters lists the datacenters allowed to lead, most
 	// preferred first; a leader elsewhere fails the gate.
 	LeaderDatacenters []string `json:"leaderDatacenters"`

@@ -20,6 +20,9 @@ func PlanMarkdown(w io.Writer, p *compiler.Plan) error {
 		fmt.Fprintf(w, "| %02d | %s | %d | %d | %s | %s |\n", s.Index, s.Name, len(v), compiler.Quorum(len(v)), ids(s.Members), marginCell(&s))
 	}
 	fmt.Fprintln(w)
+	if c := LeaderChain(p); c != "" {
+		fmt.Fprintf(w, "Expected leader after each stage: %s.\n\n", c)
+	}
 	fmt.Fprintln(w, MermaidStages(p, -1))
 	for i := 1; i < len(p.Stages); i++ {
 		fmt.Fprintln(w)
@@ -31,6 +34,13 @@ func PlanMarkdown(w io.Writer, p *compiler.Plan) error {
 		fmt.Fprintln(w, "\n## Warnings")
 		fmt.Fprintln(w)
 		for _, s := range p.Warnings {
+			fmt.Fprintf(w, "- %s\n", s)
+		}
+	}
+	if len(p.Hints) > 0 {
+		fmt.Fprintln(w, "\n## Hints")
+		fmt.Fprintln(w)
+		for _, s := range p.Hints {
 			fmt.Fprintf(w, "- %s\n", s)
 		}
 	}
@@ -66,11 +76,33 @@ func StageMarkdown(w io.Writer, p *compiler.Plan, k, level int) {
 		}
 	}
 	if len(s.Steps) > 0 {
-		fmt.Fprintf(w, "\nSteps, %s:\n\n", LeaderRuleText(s.LeaderRule))
-		fmt.Fprintln(w, "| # | action | host | id | margin | rule |")
-		fmt.Fprintln(w, "|---|---|---|---|---|---|")
+		fmt.Fprintf(w, "\nLeader: %s.\n", StoryText(s))
+		fmt.Fprintf(w, "\nSteps, in the order `zkstage roll` runs them (%s):\n\n", LeaderRuleText(s.LeaderRule))
+		fmt.Fprintln(w, "| # | action | host | id | margin | leader after | rule |")
+		fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 		for i, st := range s.Steps {
-			fmt.Fprintf(w, "| %d | %s | `%s` | %s | %d | %s |\n", i+1, st.Action, st.Host, stepID(st), st.Margin, st.Rule)
+			fmt.Fprintf(w, "| %d | %s | `%s` | %s | %d | %s | %s |\n", i+1, st.Action, st.Host, stepID(st), st.Expected, orNone(st.LeaderAfter), st.Rule)
+		}
+		if m := s.MoveLeader; m != nil {
+			fmt.Fprintf(w, "| %d | move-leader | `%s` | %s | %d | %s | %s |\n", len(s.Steps)+1, m.Host, stepID(*m), m.Expected, orNone(m.LeaderAfter), m.Rule)
+		}
+		var notes []string
+		for i, st := range s.Steps {
+			if st.Worst != "" {
+				notes = append(notes, fmt.Sprintf("worst case of step %d: %s", i+1, st.Worst))
+			}
+		}
+		if s.MoveLeader != nil {
+			notes = append(notes, fmt.Sprintf("step %d: the leader ends outside the most preferred datacenter and a host there holds the highest live id, so `zkstage roll` restarts it (`roll --keep-leader` skips this)", len(s.Steps)+1))
+		}
+		for _, a := range s.Alternatives {
+			notes = append(notes, AlternativeText(a))
+		}
+		if len(notes) > 0 {
+			fmt.Fprintln(w)
+			for _, n := range notes {
+				fmt.Fprintf(w, "- %s\n", n)
+			}
 		}
 	}
 	if len(s.Why) > 0 {

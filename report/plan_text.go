@@ -17,6 +17,9 @@ func PlanText(w io.Writer, p *compiler.Plan) error {
 	fmt.Fprintf(w, "cluster %s: ZooKeeper %s, renumber %s, reserve %d, method %s\n",
 		p.Cluster, p.Version, p.Policy.Renumber, p.Policy.Reserve, p.Policy.Method)
 	fmt.Fprintf(w, "plan %s: %d stages after today\n", p.Fingerprint, len(p.Stages)-1)
+	if c := LeaderChain(p); c != "" {
+		fmt.Fprintf(w, "expected leader after each stage: %s\n", c)
+	}
 	for i := range p.Stages {
 		fmt.Fprintln(w)
 		stageText(w, &p.Stages[i])
@@ -30,7 +33,68 @@ func PlanText(w io.Writer, p *compiler.Plan) error {
 			fmt.Fprintf(w, "  - %s\n", s)
 		}
 	}
+	if len(p.Hints) > 0 {
+		fmt.Fprintln(w)
+		fmt.Fprintln(w, "hints:")
+		for _, s := range p.Hints {
+			fmt.Fprintf(w, "  - %s\n", s)
+		}
+	}
 	return nil
+}
+
+// LeaderChain is the story's leader from today through every stage:
+// "zk5-dc1 (today) -> 01 zk1-dc1 -> ...".
+func LeaderChain(p *compiler.Plan) string {
+	if len(p.Stages) == 0 || p.Stages[0].LeaderAfter == "" && len(p.Stages) == 1 {
+		return ""
+	}
+	var parts []string
+	for _, s := range p.Stages {
+		l := s.LeaderAfter
+		if l == "" {
+			l = "none"
+		}
+		if s.Index == 0 {
+			parts = append(parts, l+" (today)")
+		} else {
+			parts = append(parts, fmt.Sprintf("%02d %s", s.Index, l))
+		}
+	}
+	return strings.Join(parts, " -> ")
+}
+
+// StoryText says which leader a stage's listed order starts from and ends
+// with: the order is what zkstage roll runs when that host leads.
+func StoryText(s *compiler.Stage) string {
+	if s.Leader == "" {
+		return fmt.Sprintf("no leader at the start; expected leader after: %s", orNone(s.LeaderAfter))
+	}
+	t := fmt.Sprintf("expected leader at the start %s, after %s; %d %s", s.Leader, orNone(s.LeaderAfter), s.Elections, plural(s.Elections, "election"))
+	return t
+}
+
+// AlternativeText is one other starting leader's run, in words.
+func AlternativeText(a compiler.Alternative) string {
+	t := fmt.Sprintf("if %s leads at the start: %s", strings.Join(a.Leaders, " or "), strings.Join(a.Order, ", "))
+	if a.MoveLeader != "" {
+		t += fmt.Sprintf(", then move-leader %s", a.MoveLeader)
+	}
+	return t + "; leader after: " + orNone(a.LeaderAfter)
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+func plural(n int, w string) string {
+	if n == 1 {
+		return w
+	}
+	return w + "s"
 }
 
 func stageText(w io.Writer, s *compiler.Stage) {
@@ -52,13 +116,30 @@ func stageText(w io.Writer, s *compiler.Stage) {
 			fmt.Fprintf(w, "  removed: %s id %d (%s)\n", m.Host, m.ID, m.Datacenter)
 		}
 	}
+	if s.Index > 0 && (len(s.Steps) > 0 || s.Leader != "") {
+		fmt.Fprintf(w, "  leader: %s\n", StoryText(s))
+	}
 	if len(s.Steps) > 0 {
-		fmt.Fprintf(w, "  steps (%s):\n", LeaderRuleText(s.LeaderRule))
+		fmt.Fprintf(w, "  steps, in the order zkstage roll runs them (%s):\n", LeaderRuleText(s.LeaderRule))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for i, st := range s.Steps {
-			fmt.Fprintf(tw, "    %d.\t%s\t%s\t%s\tmargin %d\t%s\n", i+1, st.Action, st.Host, stepID(st), st.Margin, st.Rule)
+			fmt.Fprintf(tw, "    %d.\t%s\t%s\t%s\tmargin %d\tleader %s\t%s\n", i+1, st.Action, st.Host, stepID(st), st.Expected, orNone(st.LeaderAfter), st.Rule)
+		}
+		if m := s.MoveLeader; m != nil {
+			fmt.Fprintf(tw, "    %d.\tmove-leader\t%s\t%s\tmargin %d\tleader %s\t%s\n", len(s.Steps)+1, m.Host, stepID(*m), m.Expected, orNone(m.LeaderAfter), m.Rule)
 		}
 		tw.Flush()
+		for i, st := range s.Steps {
+			if st.Worst != "" {
+				fmt.Fprintf(w, "    worst case of step %d: %s\n", i+1, st.Worst)
+			}
+		}
+		if m := s.MoveLeader; m != nil {
+			fmt.Fprintf(w, "    step %d: the leader ends outside the most preferred datacenter and a host there holds the highest live id, so zkstage roll restarts it (roll --keep-leader skips this)\n", len(s.Steps)+1)
+		}
+		for _, a := range s.Alternatives {
+			fmt.Fprintf(w, "  %s\n", AlternativeText(a))
+		}
 	}
 	for _, y := range s.Why {
 		fmt.Fprintf(w, "  why: %s\n", y)
@@ -69,9 +150,9 @@ func stageText(w io.Writer, s *compiler.Stage) {
 func LeaderRuleText(rule string) string {
 	switch rule {
 	case compiler.LeaderLast:
-		return "ascending id, the live leader last"
+		return "ascending id, the live leader last, decided again before every step"
 	case compiler.LeaderFirst:
-		return "ascending id; the live leader first if its id changes, else last"
+		return "ascending id; the live leader first if its id changes, else last, decided again before every step"
 	}
 	return "ascending id"
 }

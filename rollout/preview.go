@@ -15,9 +15,15 @@ type PreviewStep struct {
 	Address string   `json:"address"`
 	ID      int      `json:"id"`
 	FromID  *int     `json:"fromId,omitempty"`
-	Margin  int      `json:"margin"`
-	Rule    string   `json:"rule"`
-	Env     []string `json:"env"`
+	// Margin is the floor the runner checks live before the step (the
+	// worst over every starting leader); Expected and Rule are the step in
+	// the plan's story, from the expected leader, and LeaderAfter the
+	// leader it predicts once the step is done.
+	Margin      int      `json:"margin"`
+	Expected    int      `json:"expectedMargin"`
+	Rule        string   `json:"rule"`
+	LeaderAfter string   `json:"leaderAfter,omitempty"`
+	Env         []string `json:"env"`
 }
 
 // Preview is what a roll would do, without touching the ensemble.
@@ -47,9 +53,12 @@ func NewPreview(from, to *render.Manifest, dir string) (*Preview, error) {
 	default:
 		p.Order = "plan order; the live leader's step runs last among restarts and stops (decided from the live leader before every step)"
 	}
+	if to.Leader != "" {
+		p.Order += fmt.Sprintf("; listed as it runs when %s leads at the start, as the plan expects", to.Leader)
+	}
 	for i, s := range to.Steps {
 		p.Steps = append(p.Steps, PreviewStep{Plan: i + 1, Action: string(s.Action), Host: s.Host, Address: r.members[s.Host].Address,
-			ID: s.ID, FromID: s.FromID, Margin: s.Margin, Rule: s.Rule, Env: r.env(s).Environ()})
+			ID: s.ID, FromID: s.FromID, Margin: s.Margin, Expected: s.Expected, Rule: s.Rule, LeaderAfter: s.LeaderAfter, Env: r.env(s).Environ()})
 	}
 	p.Before = []string{
 		"every host that should be running at that point answers srvr as leader, follower or observer",

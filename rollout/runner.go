@@ -346,33 +346,17 @@ func (r *runner) record(ctx context.Context, s compiler.Step, res *Result) {
 	r.journal.Records = append(r.journal.Records, rec)
 }
 
-// next picks the next step: plan order, with the live leader's step last
-// among restarts and stops, or first when the stage renames the leader's id.
+// next picks the next step by the plan's own rule (compiler.NextStep),
+// from the live leader observed now.
 func (r *runner) next(remaining []int, st *state) (int, bool) {
-	li := -1
-	for _, i := range remaining {
-		if r.steps[i].Host == st.Leader && r.steps[i].Action != compiler.Start {
-			li = i
-		}
+	cur := -1
+	if h, ok := st.Hosts[st.Leader]; ok {
+		cur = h.ID
 	}
-	if li < 0 {
-		return remaining[0], false
+	if cur < 0 && st.Leader != "" {
+		cur = r.expectedID(st.Leader)
 	}
-	if r.to.LeaderRule == compiler.LeaderFirst {
-		cur := st.Hosts[st.Leader].ID
-		if cur < 0 {
-			cur = r.expectedID(st.Leader)
-		}
-		if cur != r.steps[li].ID {
-			return li, true
-		}
-	}
-	for _, i := range remaining {
-		if i != li && r.steps[i].Action != compiler.Start {
-			return i, false
-		}
-	}
-	return li, true
+	return compiler.NextStep(r.steps, remaining, r.to.LeaderRule, st.Leader, cur)
 }
 
 func (r *runner) emit(e Event) {

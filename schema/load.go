@@ -116,6 +116,7 @@ func LoadBytes(file string, src []byte) (*Cluster, []Warning, error) {
 	for name, d := range c.Datacenters {
 		d.Name = name
 		d.Pos = posOf(user, "datacenters."+quote(name), file)
+		d.LeaderPos = posOf(user, "datacenters."+quote(name)+".leader", file)
 	}
 	for name, h := range c.Hosts {
 		h.Name = name

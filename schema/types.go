@@ -63,6 +63,9 @@ type Datacenter struct {
 	Leader   string    `json:"leader"`
 	Priority int       `json:"priority"`
 	Pos      token.Pos `json:"-"`
+	// LeaderPos points at the datacenter's leader field (the datacenter
+	// without one).
+	LeaderPos token.Pos `json:"-"`
 }
 
 // Rank orders datacenters from the most to the least preferred leader site:
@@ -119,4 +122,8 @@ type Policy struct {
 	Renumber string `json:"renumber"`
 	Reserve  int    `json:"reserve"`
 	Method   string `json:"method"`
+	// AcceptNeverLeader lets a never-datacenter host lead in some failure
+	// case; omitted from JSON when false so the spec hash of every spec
+	// written before the field existed stays the same.
+	AcceptNeverLeader bool `json:"acceptNeverLeader,omitempty"`
 }

@@ -240,13 +240,17 @@ func printPreview(env *Env, pv *rollout.Preview, cmd string) {
 	fmt.Fprintf(w, "stage %02d %s (%s): %d steps, min margin %d\n", pv.Stage, pv.StageName, pv.Kind, len(pv.Steps), pv.MinMargin)
 	fmt.Fprintf(w, "order: %s\n\n", pv.Order)
 	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "#\tACTION\tHOST\tADDRESS\tID\tMARGIN\tRULE")
+	fmt.Fprintln(tw, "#\tACTION\tHOST\tADDRESS\tID\tMARGIN\tFLOOR\tLEADER\tRULE")
 	for _, s := range pv.Steps {
 		id := fmt.Sprint(s.ID)
 		if s.FromID != nil {
 			id = fmt.Sprintf("%d -> %d", *s.FromID, s.ID)
 		}
-		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%s\n", s.Plan, s.Action, s.Host, s.Address, id, s.Margin, s.Rule)
+		leader := s.LeaderAfter
+		if leader == "" {
+			leader = "-"
+		}
+		fmt.Fprintf(tw, "%d\t%s\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", s.Plan, s.Action, s.Host, s.Address, id, s.Expected, s.Margin, leader, s.Rule)
 	}
 	tw.Flush()
 	if cmd != "" {

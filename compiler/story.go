@@ -1,0 +1,116 @@
+package compiler
+
+import (
+	"fmt"
+	"strings"
+)
+
+// simulate runs a stage twice. The first run, from the expected leader,
+// gives the order the runner will take; the steps are then listed in that
+// order and every starting leader is simulated again from the listed
+// order, because that list is what the runner gets (for another starting
+// leader it moves that leader's step, not the expected one's).
+func simulate(ss *stageSim, reserve int) simOutcome {
+	first := ss.run(reserve)
+	if first.story == nil {
+		return first
+	}
+	listed := make([]Step, 0, len(ss.steps))
+	for _, i := range first.story.order {
+		listed = append(listed, ss.steps[i])
+	}
+	ss.steps = listed
+	return ss.run(reserve)
+}
+
+// story fills a stage from its simulation: the steps in the order the
+// runner takes from the expected leader, with that run's rules, the worst
+// margin over every starting leader, the predicted leaders, the leader
+// move, and the runs that differ for other starting leaders.
+func story(st *Stage, ss *stageSim, out simOutcome) {
+	st.Steps = nil
+	run := out.story
+	order := make([]int, len(ss.steps))
+	for i := range order {
+		order[i] = i
+	}
+	if run != nil {
+		order = run.order
+		st.Leader, st.LeaderAfter, st.Elections = run.start, run.after, run.elections
+	} else {
+		st.Leader, st.LeaderAfter = ss.expected, ss.expected
+	}
+	for k, i := range order {
+		x := ss.steps[i]
+		s := Step{Action: x.Action, Host: x.Host, ID: x.ID, Margin: out.steps[i].margin, Rule: out.steps[i].rule, Expected: out.steps[i].margin}
+		if old, ok := ss.live[x.Host]; ok && old != x.ID && x.Action == Restart {
+			o := old
+			s.FromID = &o
+		}
+		if run != nil {
+			r := run.results[i]
+			s.Rule, s.Expected, s.LeaderAfter = r.rule, r.margin, run.leaders[k]
+			if w := out.steps[i]; w.margin < r.margin {
+				s.Worst = fmt.Sprintf("margin %d if %s leads when the stage starts: %s", w.margin, w.leader, w.rule)
+			}
+		}
+		st.Steps = append(st.Steps, s)
+	}
+	if run == nil {
+		return
+	}
+	if m := run.move; m != nil {
+		st.MoveLeader = &Step{Action: Restart, Host: m.host, ID: m.id, Margin: m.result.margin, Expected: m.result.margin,
+			Rule: m.result.rule, LeaderAfter: m.winner}
+	}
+	story := runKey(ss, run)
+	byKey := map[string]int{}
+	for _, o := range out.others {
+		k := runKey(ss, o)
+		if k == story || o.move == nil && o.after == o.start && sameOrder(run, o) {
+			// Nothing to tell: the same run, or the same steps with the
+			// leader it started with kept.
+			continue
+		}
+		if j, ok := byKey[k]; ok {
+			st.Alternatives[j].Leaders = append(st.Alternatives[j].Leaders, o.start)
+			continue
+		}
+		a := Alternative{Leaders: []string{o.start}, LeaderAfter: o.after}
+		for _, i := range o.order {
+			a.Order = append(a.Order, ss.steps[i].Host)
+		}
+		if o.move != nil {
+			a.MoveLeader = o.move.host
+		}
+		byKey[k] = len(st.Alternatives)
+		st.Alternatives = append(st.Alternatives, a)
+	}
+}
+
+// runKey identifies what a run does: its order, its leader move and the
+// leader it ends with.
+func runKey(ss *stageSim, r *scenarioRun) string {
+	var b strings.Builder
+	for _, i := range r.order {
+		b.WriteString(ss.steps[i].Host)
+		b.WriteByte(',')
+	}
+	if r.move != nil {
+		b.WriteString("move " + r.move.host)
+	}
+	b.WriteString(" -> " + r.after)
+	return b.String()
+}
+
+func sameOrder(a, b *scenarioRun) bool {
+	if len(a.order) != len(b.order) {
+		return false
+	}
+	for i := range a.order {
+		if a.order[i] != b.order[i] {
+			return false
+		}
+	}
+	return true
+}
