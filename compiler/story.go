@@ -67,9 +67,9 @@ func story(st *Stage, ss *stageSim, out simOutcome) {
 	byKey := map[string]int{}
 	for _, o := range out.others {
 		k := runKey(ss, o)
-		if k == story || o.move == nil && o.after == o.start && sameOrder(run, o) {
-			// Nothing to tell: the same run, or the same steps with the
-			// leader it started with kept.
+		if k == story {
+			// The same run as the story: a starting leader not listed
+			// among the alternatives runs the story.
 			continue
 		}
 		if j, ok := byKey[k]; ok {
@@ -103,14 +103,30 @@ func runKey(ss *stageSim, r *scenarioRun) string {
 	return b.String()
 }
 
-func sameOrder(a, b *scenarioRun) bool {
-	if len(a.order) != len(b.order) {
-		return false
+// Interesting reports whether an alternative tells more than "the same
+// steps, and the leader it started with keeps leading" (a start stage from
+// any leader): the reports list only those.
+func Interesting(st *Stage, a Alternative) bool {
+	if a.MoveLeader != "" || len(a.Leaders) != 1 || a.LeaderAfter != a.Leaders[0] || len(a.Order) != len(st.Steps) {
+		return true
 	}
-	for i := range a.order {
-		if a.order[i] != b.order[i] {
-			return false
+	for i, h := range a.Order {
+		if st.Steps[i].Host != h {
+			return true
 		}
 	}
-	return true
+	return false
+}
+
+// LeaderAfterFrom is the leader the plan predicts once stage st is done
+// when start leads at its beginning: the story's, or an alternative's.
+func LeaderAfterFrom(st *Stage, start string) string {
+	for _, a := range st.Alternatives {
+		for _, l := range a.Leaders {
+			if l == start {
+				return a.LeaderAfter
+			}
+		}
+	}
+	return st.LeaderAfter
 }

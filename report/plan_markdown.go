@@ -96,7 +96,9 @@ func StageMarkdown(w io.Writer, p *compiler.Plan, k, level int) {
 			notes = append(notes, fmt.Sprintf("step %d: the leader ends outside the most preferred datacenter and a host there holds the highest live id, so `zkstage roll` restarts it (`roll --keep-leader` skips this)", len(s.Steps)+1))
 		}
 		for _, a := range s.Alternatives {
-			notes = append(notes, AlternativeText(a))
+			if compiler.Interesting(s, a) {
+				notes = append(notes, AlternativeText(a))
+			}
 		}
 		if len(notes) > 0 {
 			fmt.Fprintln(w)

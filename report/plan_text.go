@@ -138,7 +138,9 @@ func stageText(w io.Writer, s *compiler.Stage) {
 			fmt.Fprintf(w, "    step %d: the leader ends outside the most preferred datacenter and a host there holds the highest live id, so zkstage roll restarts it (roll --keep-leader skips this)\n", len(s.Steps)+1)
 		}
 		for _, a := range s.Alternatives {
-			fmt.Fprintf(w, "  %s\n", AlternativeText(a))
+			if compiler.Interesting(s, a) {
+				fmt.Fprintf(w, "  %s\n", AlternativeText(a))
+			}
 		}
 	}
 	for _, y := range s.Why {
