@@ -121,12 +121,18 @@ func Interesting(st *Stage, a Alternative) bool {
 // LeaderAfterFrom is the leader the plan predicts once stage st is done
 // when start leads at its beginning: the story's, or an alternative's.
 func LeaderAfterFrom(st *Stage, start string) string {
-	for _, a := range st.Alternatives {
+	return PredictedLeader(st.Alternatives, st.LeaderAfter, start)
+}
+
+// PredictedLeader is LeaderAfterFrom over a stage's alternatives and its
+// story's leader (as a stage manifest carries them).
+func PredictedLeader(alts []Alternative, story, start string) string {
+	for _, a := range alts {
 		for _, l := range a.Leaders {
 			if l == start {
 				return a.LeaderAfter
 			}
 		}
 	}
-	return st.LeaderAfter
+	return story
 }

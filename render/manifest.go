@@ -50,6 +50,9 @@ type Manifest struct {
 	// LeaderAfter is the leader the plan predicts once the stage is done.
 	Leader      string `json:"leader,omitempty"`
 	LeaderAfter string `json:"leaderAfter,omitempty"`
+	// Alternatives are the runs from other starting leaders that differ
+	// from the listed one (the runner reports which it is in).
+	Alternatives []compiler.Alternative `json:"alternatives,omitempty"`
 	// LeaderDatacenters lists the datacenters allowed to lead, most
 	// preferred first; a leader elsewhere fails the gate.
 	LeaderDatacenters []string `json:"leaderDatacenters"`

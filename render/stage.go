@@ -61,7 +61,7 @@ func NewManifest(c *schema.Cluster, p *compiler.Plan, k int) *Manifest {
 		Stage: k, Name: st.Name, Kind: st.Kind, Stages: len(p.Stages),
 		Members: st.Members, Live: st.Live, Quorum: compiler.Quorum(len(st.Voters())),
 		LeaderRule: st.LeaderRule, Steps: st.Steps, MinMargin: st.MinMargin,
-		Leader: st.Leader, LeaderAfter: st.LeaderAfter,
+		Leader: st.Leader, LeaderAfter: st.LeaderAfter, Alternatives: st.Alternatives,
 		Datacenters: map[string]string{},
 	}
 	if m.Steps == nil {

@@ -66,3 +66,9 @@ func (r *runner) placeLeader(ctx context.Context, res *Result) {
 	res.Elections += sr.Elections
 	r.record(ctx, s, res)
 }
+
+// predictAfter is the leader the plan predicts at the end of the stage when
+// start leads at its beginning.
+func (r *runner) predictAfter(start string) string {
+	return compiler.PredictedLeader(r.to.Alternatives, r.to.LeaderAfter, start)
+}

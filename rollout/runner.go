@@ -130,7 +130,10 @@ type Result struct {
 	Failure   *StepResult   `json:"failure,omitempty"`
 	Message   string        `json:"message,omitempty"`
 	Leader    string        `json:"leader,omitempty"`
-	Elections int           `json:"elections"`
+	// StartLeader is the leader found live before the first step; the
+	// plan's story assumes the manifest's Leader.
+	StartLeader string        `json:"startLeader,omitempty"`
+	Elections   int           `json:"elections"`
 	Duration  time.Duration `json:"durationNs"`
 	Writes    *WriteStats   `json:"writes,omitempty"`
 	// MissingWrites are acknowledged canary writes not found at the end.
@@ -436,6 +439,11 @@ func (r *runner) roll(ctx context.Context, res *Result) {
 		return
 	}
 	st := r.observe(ctx)
+	res.StartLeader = st.Leader
+	if r.to.Leader != "" && st.Leader != "" && st.Leader != r.to.Leader {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("%s leads, not %s as the plan expects: the steps run in the order the plan shows for that starting leader (its step moves instead), ending with %s leading",
+			st.Leader, r.to.Leader, r.predictAfter(st.Leader)))
+	}
 	if !r.opts.NoJournal {
 		// Through the serving hosts only: a host that is down would cost a
 		// session timeout each.
