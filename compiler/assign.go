@@ -301,7 +301,8 @@ type minimalModel struct {
 	// Prefix counts over ids < t: fixed, current, never-datacenter voters,
 	// other voters, the preferred datacenter's voters.
 	fixed, current, never, other, topDC []int
-	curTop                              map[int]bool // ids the preferred datacenter runs today
+	// Per id: fixed, run today, run today by the preferred datacenter.
+	isFixed, isCurrent, curTop []bool
 	vNever, vOther, vTop                int          // voters that run an id today
 	nNever, nOther, nTop                int          // new voters
 }
@@ -325,9 +326,12 @@ type minimalCut struct {
 
 func newMinimalModel(voters []hostInfo, top *schema.Datacenter, sp idSpace) *minimalModel {
 	n := sp.maxID + 2
-	m := &minimalModel{voters: voters, top: top, sp: sp, curTop: map[int]bool{}}
+	m := &minimalModel{voters: voters, top: top, sp: sp}
 	for _, p := range []*[]int{&m.fixed, &m.current, &m.never, &m.other, &m.topDC} {
 		*p = make([]int, n)
+	}
+	for _, p := range []*[]bool{&m.isFixed, &m.isCurrent, &m.curTop} {
+		*p = make([]bool, n)
 	}
 	kind := map[int]*hostInfo{}
 	for i, v := range voters {
@@ -360,9 +364,11 @@ func newMinimalModel(voters []hostInfo, top *schema.Datacenter, sp idSpace) *min
 		m.never[t], m.other[t], m.topDC[t] = m.never[id], m.other[id], m.topDC[id]
 		if sp.fixed[id] {
 			m.fixed[t]++
+			m.isFixed[id] = true
 		}
 		if sp.current[id] {
 			m.current[t]++
+			m.isCurrent[id] = true
 		}
 		if v := kind[id]; v != nil {
 			switch {
@@ -433,7 +439,7 @@ func (m *minimalModel) eval(cut, top int) (minimalCut, bool) {
 	freeNew := width - (m.fixed[top] - m.fixed[cut]) - kept
 	ren := m.vOther - kept
 	topIn := m.topDC[top] - m.topDC[cut]
-	topFreeForRenamed := !m.sp.current[top]
+	topFreeForRenamed := !m.isCurrent[top]
 	switch {
 	case m.curTop[top]:
 		ren-- // it stays on top
@@ -441,7 +447,7 @@ func (m *minimalModel) eval(cut, top int) (minimalCut, bool) {
 		if !fits(ren, m.nOther, freeRen, freeNew) {
 			return res, false
 		}
-	case m.sp.fixed[top]:
+	case m.isFixed[top]:
 		return res, false
 	case m.nTop > 0 && fits(ren, m.nOther-1, freeRen, freeNew):
 		res.holder = holderNew
