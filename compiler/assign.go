@@ -303,8 +303,8 @@ type minimalModel struct {
 	fixed, current, never, other, topDC []int
 	// Per id: fixed, run today, run today by the preferred datacenter.
 	isFixed, isCurrent, curTop []bool
-	vNever, vOther, vTop                int          // voters that run an id today
-	nNever, nOther, nTop                int          // new voters
+	vNever, vOther, vTop       int // voters that run an id today
+	nNever, nOther, nTop       int // new voters
 }
 
 // holderKind says which host of the preferred datacenter holds the top id.
