@@ -3,6 +3,7 @@ package compiler
 import (
 	"fmt"
 	"sort"
+	"strings"
 
 	"github.com/zkstage/zkstage/schema"
 )
@@ -394,7 +395,11 @@ func (m *minimalModel) neverVoters() int { return m.vNever + m.nNever }
 func (m *minimalModel) best() (minimalCut, bool) {
 	var best minimalCut
 	found := false
-	for cut := 0; cut <= m.sp.maxID; cut++ {
+	lastCut := m.sp.maxID
+	if m.neverVoters() == 0 {
+		lastCut = 0 // a higher cut only narrows the others' range
+	}
+	for cut := 0; cut <= lastCut; cut++ {
 		for top := cut; top <= m.sp.maxID; top++ {
 			c, ok := m.eval(cut, top)
 			if ok && (!found || c.better(best)) {
@@ -653,7 +658,7 @@ func (a *assignment) assignNone(voters []hostInfo, sp idSpace) (map[string]int, 
 		}
 	}
 	if len(below) > 0 {
-		a.why = append(a.why, fmt.Sprintf("renumber none: only %d free id(s) above %d, the highest id run today: %s below it", above, maxCur, joinList(names)))
+		a.why = append(a.why, fmt.Sprintf("renumber none: only %d free id(s) above %d, the highest id run today: %s below it", above, maxCur, strings.Join(names, ", ")))
 	}
 	return ids, nil
 }
@@ -676,17 +681,6 @@ func highestFree(hi int, used map[int]bool) (int, bool) {
 		}
 	}
 	return 0, hi > 0 && !used[0]
-}
-
-func joinList(s []string) string {
-	out := ""
-	for i, x := range s {
-		if i > 0 {
-			out += ", "
-		}
-		out += x
-	}
-	return out
 }
 
 func allocObservers(a *assignment, obs []hostInfo, sp idSpace) error {

@@ -524,14 +524,29 @@ func aoRandom(r *rand.Rand) *aoCase {
 	}
 }
 
+// renamedHosts is the same cluster with every host renamed so that the
+// hosts sort in another order.
+func (k *aoCase) renamedHosts(r *rand.Rand) *aoCase {
+	k2 := *k
+	k2.hosts = nil
+	perm := r.Perm(len(k.hosts))
+	for i, h := range k.hosts {
+		h.name = fmt.Sprintf("x%04d-%s", perm[i], h.name)
+		k2.hosts = append(k2.hosts, h)
+	}
+	return &k2
+}
+
 // TestAssignOracle: assignIDs finds ids exactly when the brute force does,
-// they keep every rule, and they take the fewest renames (none for none).
+// they keep every rule, and they take the fewest renames (none for none);
+// the same cluster with its hosts renamed gets as far with as many renames.
 func TestAssignOracle(t *testing.T) {
 	n := 3000
 	if !testing.Short() {
 		n = 30000
 	}
 	r := rand.New(rand.NewSource(12))
+	names := rand.New(rand.NewSource(13))
 	stats := map[string]int{}
 	for i := 0; i < n; i++ {
 		k := aoRandom(r)
@@ -542,6 +557,16 @@ func TestAssignOracle(t *testing.T) {
 			}
 		}
 		a, err := assignIDs(k.cluster())
+		k2 := k.renamedHosts(names)
+		a2, err2 := assignIDs(k2.cluster())
+		switch {
+		case (err == nil) != (err2 == nil):
+			t.Errorf("case %d %s: host names decide: %v, renamed %v", i, k, err, err2)
+		case err2 == nil && k2.violation(a2.ids) != "":
+			t.Errorf("case %d %s renamed: ids %v: %s", i, k2, a2.ids, k2.violation(a2.ids))
+		case err2 == nil && k2.renames(a2.ids) != k.renames(a.ids):
+			t.Errorf("case %d %s: %d renames, %d with the hosts renamed", i, k, k.renames(a.ids), k2.renames(a2.ids))
+		}
 		switch {
 		case ok && err != nil:
 			t.Errorf("case %d %s: refused (%v), but %v takes %d renames", i, k, err, witness, fewest)
