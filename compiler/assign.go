@@ -24,9 +24,9 @@ type hostInfo struct {
 	voter bool
 }
 
-// renamed reports whether the host runs an id today, so that giving it
+// existing reports whether the host runs an id today, so that giving it
 // another one is a rename.
-func (h hostInfo) renamed() bool { return h.cur >= 0 }
+func (h hostInfo) existing() bool { return h.cur >= 0 }
 
 // idSpace is what every policy must respect besides its own order.
 type idSpace struct {
@@ -65,7 +65,7 @@ func assignIDs(c *schema.Cluster) (*assignment, error) {
 		switch {
 		case h.Remove:
 			sp.fixed[hi.cur] = true
-		case !hi.voter && hi.renamed():
+		case !hi.voter && hi.existing():
 			sp.fixed[hi.cur] = true
 			a.ids[name] = hi.cur
 		case !hi.voter:
@@ -156,6 +156,8 @@ func (a *assignment) assignMinimal(voters []hostInfo, sp idSpace) (map[string]in
 	if v := minimalViolation(voters, ids, top, sp); v != "" {
 		return nil, fmt.Errorf("internal error: minimal ids %v: %s", ids, v)
 	}
+	h := highestHolder(ids, voters)
+	a.why = append(a.why, fmt.Sprintf("renumber minimal: with the fewest renames (%d), %s holds the highest voter id, %d", best.cost, h.name, ids[h.name]))
 	return ids, nil
 }
 
@@ -217,7 +219,7 @@ func placeTop(ids map[string]int, voters []hostInfo, top *schema.Datacenter, flo
 	}
 	var renamed, fresh []hostInfo
 	for _, h := range floating {
-		if h.renamed() {
+		if h.existing() {
 			renamed = append(renamed, h)
 		} else {
 			fresh = append(fresh, h)
@@ -239,7 +241,7 @@ func placeTop(ids map[string]int, voters []hostInfo, top *schema.Datacenter, flo
 		var best *hostInfo
 		for i := range voters {
 			v := &voters[i]
-			if v.dc == top && v.renamed() && (best == nil || v.cur > best.cur) {
+			if v.dc == top && v.existing() && (best == nil || v.cur > best.cur) {
 				best = v
 			}
 		}
@@ -338,9 +340,9 @@ func newMinimalModel(voters []hostInfo, top *schema.Datacenter, sp idSpace) *min
 	for i, v := range voters {
 		never := v.dc.Leader == schema.LeaderNever
 		switch {
-		case v.renamed() && never:
+		case v.existing() && never:
 			m.vNever++
-		case v.renamed():
+		case v.existing():
 			m.vOther++
 		case never:
 			m.nNever++
@@ -348,14 +350,14 @@ func newMinimalModel(voters []hostInfo, top *schema.Datacenter, sp idSpace) *min
 			m.nOther++
 		}
 		if v.dc == top {
-			if v.renamed() {
+			if v.existing() {
 				m.vTop++
 				m.curTop[v.cur] = true
 			} else {
 				m.nTop++
 			}
 		}
-		if v.renamed() {
+		if v.existing() {
 			kind[v.cur] = &voters[i]
 		}
 	}
@@ -507,7 +509,7 @@ func (m *minimalModel) build(c minimalCut) (map[string]int, error) {
 // inRange reports whether v runs an id today that its range in the layout
 // holds (the top id is the holder's, not in anyone's range).
 func (m *minimalModel) inRange(c minimalCut, v hostInfo) bool {
-	if !v.renamed() {
+	if !v.existing() {
 		return false
 	}
 	if v.dc.Leader == schema.LeaderNever {
@@ -528,11 +530,11 @@ func (m *minimalModel) holderFor(c minimalCut) *hostInfo {
 		var ok bool
 		switch c.holder {
 		case holderKept:
-			ok = v.renamed() && v.cur == c.top
+			ok = v.existing() && v.cur == c.top
 		case holderNew:
-			ok = !v.renamed() && best == nil
+			ok = !v.existing() && best == nil
 		case holderMoved:
-			ok = v.renamed() && !m.inRange(c, v) && (best == nil || v.cur > best.cur)
+			ok = v.existing() && !m.inRange(c, v) && (best == nil || v.cur > best.cur)
 		case holderRaised:
 			ok = m.inRange(c, v) && (best == nil || v.cur > best.cur)
 		}
@@ -581,7 +583,7 @@ func commonViolation(voters []hostInfo, ids map[string]int, sp idSpace) string {
 			return fmt.Sprintf("%s and %s share id %d", seen[id], v.name, id)
 		case sp.fixed[id]:
 			return fmt.Sprintf("%s takes the fixed id %d", v.name, id)
-		case v.renamed() && id != v.cur && sp.current[id]:
+		case v.existing() && id != v.cur && sp.current[id]:
 			return fmt.Sprintf("%s is renamed to %d, which a host runs today", v.name, id)
 		}
 		seen[id] = v.name
@@ -592,7 +594,7 @@ func commonViolation(voters []hostInfo, ids map[string]int, sp idSpace) string {
 func renameCount(voters []hostInfo, ids map[string]int) int {
 	n := 0
 	for _, v := range voters {
-		if id, ok := ids[v.name]; v.renamed() && (!ok || id != v.cur) {
+		if id, ok := ids[v.name]; v.existing() && (!ok || id != v.cur) {
 			n++
 		}
 	}
@@ -615,7 +617,7 @@ func (a *assignment) assignNone(voters []hostInfo, sp idSpace) (map[string]int, 
 	var never, others []hostInfo
 	for _, v := range byPreference(voters) {
 		switch {
-		case v.renamed():
+		case v.existing():
 			ids[v.name] = v.cur
 		case v.dc.Leader == schema.LeaderNever:
 			never = append(never, v)
@@ -745,18 +747,18 @@ func fill(ids map[string]int, hosts []hostInfo, lo, hi int, used, current map[in
 	}
 	needRen, needAll := 0, len(hosts)
 	for _, h := range hosts {
-		if h.renamed() {
+		if h.existing() {
 			needRen++
 		}
 	}
 	for _, h := range hosts {
-		if h.renamed() {
+		if h.existing() {
 			needRen--
 		}
 		needAll--
 		chosen := -1
 		for _, id := range order {
-			if used[id] || h.renamed() && current[id] {
+			if used[id] || h.existing() && current[id] {
 				continue
 			}
 			ren := freeRen
@@ -788,7 +790,7 @@ func keepInBounds(groups [][]hostInfo, bounds []int, sp idSpace) (map[string]int
 	used := sp.usedFixed()
 	for gi, g := range groups {
 		for _, h := range g {
-			if h.renamed() && h.cur >= bounds[gi] && h.cur < bounds[gi+1] {
+			if h.existing() && h.cur >= bounds[gi] && h.cur < bounds[gi+1] {
 				ids[h.name] = h.cur
 				used[h.cur] = true
 			}
@@ -831,7 +833,7 @@ func splitIDs(groups [][]hostInfo, sp idSpace) ([]int, error) {
 	for g := range groups {
 		own[g] = make([]int, M)
 		for _, h := range groups[g] {
-			if h.renamed() {
+			if h.existing() {
 				for t := h.cur + 1; t < M; t++ {
 					own[g][t]++
 				}
@@ -856,7 +858,7 @@ func splitIDs(groups [][]hostInfo, sp idSpace) ([]int, error) {
 	for g, hs := range groups {
 		size[g] = len(hs)
 		for _, h := range hs {
-			if h.renamed() {
+			if h.existing() {
 				existing[g]++
 			}
 		}
@@ -945,7 +947,7 @@ func topDC(voters []hostInfo) *schema.Datacenter {
 
 func (a *assignment) collectRenames(voters []hostInfo) {
 	for _, v := range voters {
-		if v.renamed() && a.ids[v.name] != v.cur {
+		if v.existing() && a.ids[v.name] != v.cur {
 			a.renames = append(a.renames, Rename{Host: v.name, From: v.cur, To: a.ids[v.name]})
 		}
 	}

@@ -52,7 +52,7 @@ func TestAssignIDsCases(t *testing.T) {
 				{"h4", "a", "", 5, false}, {"h5", "b", "", 255, false}},
 			want:    map[string]int{"h1": 2, "h2": 3, "h3": 4, "h4": 5, "h5": 1},
 			renames: 1,
-			why:     "rename h5: 255 -> 1",
+			why:     "renumber minimal: with the fewest renames (1), h4 holds the highest voter id, 5",
 		},
 		{
 			name: "strict, allowed datacenter on 255", version: "3.4.6", dcs: ab,
