@@ -336,7 +336,7 @@ func newMinimalModel(voters []hostInfo, top *schema.Datacenter, sp idSpace) *min
 	for _, p := range []*[]bool{&m.isFixed, &m.isCurrent, &m.curTop} {
 		*p = make([]bool, n)
 	}
-	kind := map[int]*hostInfo{}
+	byID := map[int]*hostInfo{}
 	for i, v := range voters {
 		never := v.dc.Leader == schema.LeaderNever
 		switch {
@@ -358,7 +358,7 @@ func newMinimalModel(voters []hostInfo, top *schema.Datacenter, sp idSpace) *min
 			}
 		}
 		if v.existing() {
-			kind[v.cur] = &voters[i]
+			byID[v.cur] = &voters[i]
 		}
 	}
 	for t := 1; t < n; t++ {
@@ -373,11 +373,10 @@ func newMinimalModel(voters []hostInfo, top *schema.Datacenter, sp idSpace) *min
 			m.current[t]++
 			m.isCurrent[id] = true
 		}
-		if v := kind[id]; v != nil {
-			switch {
-			case v.dc.Leader == schema.LeaderNever:
+		if v := byID[id]; v != nil {
+			if v.dc.Leader == schema.LeaderNever {
 				m.never[t]++
-			default:
+			} else {
 				m.other[t]++
 			}
 			if v.dc == top {
@@ -390,10 +389,7 @@ func newMinimalModel(voters []hostInfo, top *schema.Datacenter, sp idSpace) *min
 
 func (m *minimalModel) neverVoters() int { return m.vNever + m.nNever }
 
-// best is the cheapest layout; among equals the lowest cut (compact
-// never-datacenter ids), a top host that stays, then a new one, then a
-// renamed one, and the lowest top id, a round one first for a renamed
-// host.
+// best is the cheapest layout, see better.
 func (m *minimalModel) best() (minimalCut, bool) {
 	var best minimalCut
 	found := false
@@ -412,6 +408,10 @@ func (m *minimalModel) best() (minimalCut, bool) {
 	return best, found
 }
 
+// better orders layouts: fewer renames; then the lower cut (compact
+// never-datacenter ids); a top host that stays, then a new one, then a
+// renamed one; the lower top id, a round one first for a renamed host (the
+// high block of minimalLayout, room for the others to grow below it).
 func (c minimalCut) better(d minimalCut) bool {
 	if c.cost != d.cost {
 		return c.cost < d.cost
