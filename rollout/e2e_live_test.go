@@ -9,7 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zkstage/zkstage/compiler"
 	"github.com/zkstage/zkstage/lab/labtest"
+	"github.com/zkstage/zkstage/report"
 )
 
 // TestExpansionUnderLoad rolls the lab topology from stage 00 (five servers,
@@ -38,6 +40,7 @@ func expansionUnderLoad(t *testing.T, version string) {
 	if last != 5 {
 		t.Fatalf("the lab topology should plan 5 stages after today, got %d", last)
 	}
+	chain := 0 // stages that ended with the leader the plan predicts
 	for k := 1; k <= last; k++ {
 		from := time.Now()
 		cmd := exec.Command(bin, "roll", f.dir, "--stage", fmt.Sprint(k), "--exec", f.labCommand(t),
@@ -67,6 +70,16 @@ func expansionUnderLoad(t *testing.T, version string) {
 		if res.Writes == nil || res.Writes.Acked == 0 || len(res.MissingWrites) > 0 {
 			t.Errorf("stage %d: canary writes %+v, missing %v", k, res.Writes, res.MissingWrites)
 		}
+		// Under a write load the election after the leader's restart goes
+		// to the voter with the newest zxid first, and only then to the
+		// highest id: the plan's prediction holds for equal zxids, which
+		// TestLeaderChainAsPlanned checks with no writer. Here it is data.
+		st := &f.p.Stages[k]
+		if want := compiler.LeaderAfterFrom(st, res.StartLeader); res.Leader == want {
+			chain++
+		} else {
+			t.Logf("stage %d: started with leader %s, ended with %s; with equal zxids the plan predicts %s", k, res.StartLeader, res.Leader, want)
+		}
 		// The verifier agrees the ensemble is at stage k.
 		f.verify(t, k, 60*time.Second)
 		ws := w.Stats(from, time.Now())
@@ -87,6 +100,7 @@ func expansionUnderLoad(t *testing.T, version string) {
 		t.Errorf("%d of %d acknowledged writes are missing, first %v", len(missing), acked, missing[:min(5, len(missing))])
 	}
 	t.Logf("%d acknowledged writes, all present", acked)
+	t.Logf("under load, %d of %d stages ended with the leader predicted for equal zxids (plan: %s)", chain, last, report.LeaderChain(f.p))
 
 	// Every host's conf lists the final membership, and the leader is in dc1.
 	final := f.manifest(last)

@@ -110,11 +110,12 @@ func (f *fixture) leaderToDC2(t *testing.T, k int) {
 // runnerState observes the hosts of stage k the way the runner does.
 func (f *fixture) runnerState(t *testing.T, k int) *state {
 	t.Helper()
-	from := k - 1
-	if from < 0 {
-		from = 0
+	from, to := k-1, k
+	if k == 0 {
+		// Before stage 1: observed as the runner of stage 1 sees it.
+		from, to = 0, 1
 	}
-	r, err := newRunner(Options{From: f.manifest(from), To: f.manifest(k)})
+	r, err := newRunner(Options{From: f.manifest(from), To: f.manifest(to)})
 	if err != nil {
 		t.Fatal(err)
 	}
