@@ -13,6 +13,7 @@ package compiler
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 )
 
@@ -387,23 +388,64 @@ func orReplay(st *orStage, A, B *orCfg, bHost map[string]orMem, names []string, 
 	return ""
 }
 
-// orStageKey identifies a stage for memoisation: only ids matter.
+// orStageKey identifies a stage for memoisation. The rules see ids only
+// through equality and order, so the ids are replaced by their ranks: stages
+// of different assignments with the same order type share a verdict.
 func orStageKey(st *orStage, reserve int) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s|%d|%s|%s|", st.rule, reserve, orNewCfg(st.a).key, orNewCfg(st.b).key)
-	for _, s := range st.steps {
-		from := -1
-		if id, ok := st.live[s.host]; ok {
-			from = id
-		}
-		fmt.Fprintf(&b, "%s%d>%d,", s.act, from, s.id)
+	ids := make([]int, 0, 2*len(st.b)+len(st.steps))
+	for _, m := range st.a {
+		ids = append(ids, m.id)
 	}
-	b.WriteString("|")
-	var live []int
+	for _, m := range st.b {
+		ids = append(ids, m.id)
+	}
+	for _, s := range st.steps {
+		ids = append(ids, s.id)
+	}
 	for _, id := range st.live {
-		live = append(live, id)
+		ids = append(ids, id)
+	}
+	sort.Ints(ids)
+	u := ids[:0]
+	for i, x := range ids {
+		if i == 0 || x != ids[i-1] {
+			u = append(u, x)
+		}
+	}
+	rank := func(x int) int { return sort.SearchInts(u, x) }
+	buf := make([]byte, 0, 160)
+	buf = append(buf, st.rule...)
+	buf = append(buf, '|', byte('0'+reserve), '|')
+	mems := func(ms []orMem) {
+		for _, m := range ms {
+			buf = strconv.AppendInt(buf, int64(rank(m.id)), 10)
+			if !m.voter {
+				buf = append(buf, 'o')
+			}
+			buf = append(buf, ',')
+		}
+		buf = append(buf, '|')
+	}
+	mems(st.a)
+	mems(st.b)
+	for _, s := range st.steps {
+		buf = append(buf, string(s.act)[:3]...)
+		if id, ok := st.live[s.host]; ok {
+			buf = strconv.AppendInt(buf, int64(rank(id)), 10)
+		}
+		buf = append(buf, '>')
+		buf = strconv.AppendInt(buf, int64(rank(s.id)), 10)
+		buf = append(buf, ',')
+	}
+	buf = append(buf, '|')
+	live := make([]int, 0, len(st.live))
+	for _, id := range st.live {
+		live = append(live, rank(id))
 	}
 	sort.Ints(live)
-	fmt.Fprint(&b, live)
-	return b.String()
+	for _, r := range live {
+		buf = strconv.AppendInt(buf, int64(r), 10)
+		buf = append(buf, ',')
+	}
+	return string(buf)
 }

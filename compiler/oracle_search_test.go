@@ -9,6 +9,7 @@ package compiler
 
 import (
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -450,10 +451,12 @@ type orSearch struct {
 	okAt    map[uint32]int // a plan from this state within this many stages
 	failAt  map[uint32]int // no plan from this state within this many stages
 	choice  map[uint32]orMove
+	moves   map[uint64]bool // (state, move) -> its stages pass
+	mems    map[uint32][]orMem
 }
 
 func (p *orProblem) search(final map[string]int) *orSearch {
-	s := &orSearch{p: p, final: final, okAt: map[uint32]int{}, failAt: map[uint32]int{}, choice: map[uint32]orMove{}}
+	s := &orSearch{p: p, final: final, okAt: map[uint32]int{}, failAt: map[uint32]int{}, choice: map[uint32]orMove{}, moves: map[uint64]bool{}, mems: map[uint32][]orMem{}}
 	for _, h := range p.hosts {
 		switch {
 		case h.remove:
@@ -482,6 +485,15 @@ func (s *orSearch) masks() (ren, add, leave uint32) {
 // members is the configuration every live host runs in a state (bits set:
 // renames applied, hosts added, hosts removed).
 func (s *orSearch) members(state uint32) []orMem {
+	if ms, ok := s.mems[state]; ok {
+		return ms
+	}
+	ms := s.membersOf(state)
+	s.mems[state] = ms
+	return ms
+}
+
+func (s *orSearch) membersOf(state uint32) []orMem {
 	var ms []orMem
 	for _, h := range s.p.hosts {
 		if h.cur < 0 {
@@ -501,7 +513,7 @@ func (s *orSearch) members(state uint32) []orMem {
 			ms = append(ms, orMem{host: n, id: s.final[n], voter: s.p.byName[n].voter})
 		}
 	}
-	sort.Slice(ms, func(i, j int) bool { return ms[i].id < ms[j].id })
+	slices.SortFunc(ms, func(a, b orMem) int { return a.id - b.id })
 	return ms
 }
 
@@ -595,6 +607,23 @@ func (s *orSearch) lowerBound(state uint32) int {
 	return lb
 }
 
+// moveOK reports whether every stage of the move passes the checker.
+func (s *orSearch) moveOK(state uint32, mv orMove) bool {
+	k := uint64(state)<<32 | uint64(mv.set)
+	if v, ok := s.moves[k]; ok {
+		return v
+	}
+	sts, good := s.stages(state, mv)
+	for _, st := range sts {
+		if !good {
+			break
+		}
+		good = s.p.check(st) == ""
+	}
+	s.moves[k] = good
+	return good
+}
+
 // within reports whether a plan from state takes at most budget stages.
 func (s *orSearch) within(state uint32, budget int) bool {
 	if budget < 0 {
@@ -624,18 +653,7 @@ func (s *orSearch) within(state uint32, budget int) bool {
 		}
 		for sub := pending; sub > 0; sub = (sub - 1) & pending {
 			mv := orMove{kind: kind.name, set: sub}
-			sts, ok := s.stages(state, mv)
-			if !ok {
-				continue
-			}
-			good := true
-			for _, st := range sts {
-				if s.p.check(st) != "" {
-					good = false
-					break
-				}
-			}
-			if good && s.within(state|sub, budget-kind.cost) {
+			if s.moveOK(state, mv) && s.within(state|sub, budget-kind.cost) {
 				s.okAt[state] = budget
 				s.choice[state] = mv
 				return true
