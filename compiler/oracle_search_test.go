@@ -272,7 +272,12 @@ func (p *orProblem) assignments() (out []map[string]int, minRenames int) {
 			var gaps []orGap
 			lo := 0
 			for _, o := range append(occ, p.maxID+1) {
-				if o > lo {
+				switch {
+				case lo == 0 && o-1 >= m:
+					// Id 0 is outside the documented range: ids 1..m
+					// have the same order type.
+					gaps = append(gaps, orGap{lo: 1, cap: min(o-1, m)})
+				case o > lo:
 					gaps = append(gaps, orGap{lo: lo, cap: min(o-lo, m)})
 				}
 				lo = o + 1

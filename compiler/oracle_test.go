@@ -179,6 +179,8 @@ type orOutcome struct {
 	classes []string // disagreements (asserted)
 	side    string   // the weaker side check, reported only
 	size    int
+	// what the case exercises, for the coverage line
+	features []string
 }
 
 var orDigits = regexp.MustCompile(`[0-9]+`)
@@ -215,6 +217,25 @@ func orRun(t *testing.T, c orCase, cl *schema.Cluster) orOutcome {
 	p := orProblemOf(cl)
 	asg, minRen := p.assignments()
 	out := orOutcome{size: len(c.hosts)}
+	out.features = append(out.features, "renumber "+c.policy, fmt.Sprintf("reserve %d", c.reserve), "version "+c.version)
+	if minRen > 0 {
+		out.features = append(out.features, "renames needed")
+	}
+	if minRen < 0 {
+		out.features = append(out.features, "no allowed assignment")
+	}
+	for _, h := range p.hosts {
+		switch {
+		case h.remove:
+			out.features = append(out.features, "removed hosts")
+		case h.cur < 0 && h.voter:
+			out.features = append(out.features, "new voters")
+		case h.cur < 0:
+			out.features = append(out.features, "new observers")
+		case !h.voter:
+			out.features = append(out.features, "current observers")
+		}
+	}
 	plan, err := Compile(cl)
 	if err != nil {
 		for _, a := range asg {
@@ -377,6 +398,7 @@ func TestOracleAgreement(t *testing.T) {
 	}
 	classes := map[string]*classInfo{}
 	sides := map[string]int{}
+	features := map[string]int{}
 	var sideRepro []string
 	planned, refused, skipped, agree := 0, 0, 0, 0
 	for _, c := range cases {
@@ -396,6 +418,13 @@ func TestOracleAgreement(t *testing.T) {
 		}
 		if !ran {
 			continue
+		}
+		seen := map[string]bool{}
+		for _, f := range out.features {
+			if !seen[f] {
+				seen[f] = true
+				features[f]++
+			}
 		}
 		if out.planned {
 			planned++
@@ -431,6 +460,11 @@ func TestOracleAgreement(t *testing.T) {
 	var b strings.Builder
 	fmt.Fprintf(&b, "oracle: %d cases (%d rejected by the schema): %d planned, %d refused; %d agree, %d disagree\n",
 		planned+refused+skipped, skipped, planned, refused, agree, planned+refused-agree)
+	var fs []string
+	for _, f := range schema.SortedKeys(features) {
+		fs = append(fs, fmt.Sprintf("%s %d", f, features[f]))
+	}
+	fmt.Fprintf(&b, "cases with: %s\n", strings.Join(fs, ", "))
 	for _, k := range names {
 		fmt.Fprintf(&b, "  %4d  %s\n        smallest: %s: %s\n", classes[k].count, k, classes[k].repro.name, classes[k].repro.compact())
 	}
