@@ -37,6 +37,10 @@ type idSpace struct {
 	// current: every id some host runs today. A renamed host may not take
 	// one: its holder may still run it during the rename stage.
 	current map[int]bool
+	// avoid: new hosts may not take one either. A new host on an id that a
+	// renamed host gives up must wait for that rename; the planner asks for
+	// this variant when no plan grows before renaming otherwise.
+	avoid bool
 }
 
 // usedFixed is a fresh set of taken ids holding the fixed ones.
@@ -51,9 +55,13 @@ func (sp idSpace) usedFixed() map[int]bool {
 // assignIDs chooses final ids for every host that stays or joins, following
 // the renumber policy. Leader placement has one lever, the id: at equal zxid
 // the highest live id wins an election.
-func assignIDs(c *schema.Cluster) (*assignment, error) {
+func assignIDs(c *schema.Cluster) (*assignment, error) { return assignIDsWith(c, false) }
+
+// assignIDsWith is assignIDs; with avoid, new hosts take only ids no host
+// runs today, so that they can join before any rename.
+func assignIDsWith(c *schema.Cluster, avoid bool) (*assignment, error) {
 	a := &assignment{ids: map[string]int{}}
-	sp := idSpace{maxID: schema.MaxMyID(c.Version, c.Settings.Extra), fixed: map[int]bool{}, current: map[int]bool{}}
+	sp := idSpace{maxID: schema.MaxMyID(c.Version, c.Settings.Extra), fixed: map[int]bool{}, current: map[int]bool{}, avoid: avoid}
 	var voters, newObservers []hostInfo
 	for _, name := range schema.SortedHosts(c) {
 		h := c.Hosts[name]
@@ -112,7 +120,7 @@ func (a *assignment) assignStrict(voters []hostInfo, sp idSpace) (map[string]int
 	}
 	ids, used := keepInBounds(groups, bounds, sp)
 	for gi, g := range groups {
-		if !fill(ids, unplaced(g, ids), bounds[gi], bounds[gi+1], used, sp.current) {
+		if !fill(ids, unplaced(g, ids), bounds[gi], bounds[gi+1], used, sp.current, sp.avoid) {
 			// splitIDs checked both capacities, so this is a bug.
 			return nil, fmt.Errorf("internal error: no free id in %d..%d for datacenter %s", bounds[gi], bounds[gi+1]-1, g[0].dc.Name)
 		}
@@ -196,7 +204,7 @@ func minimalLayout(voters []hostInfo, top *schema.Datacenter, sp idSpace) (map[s
 				movers = append(movers, h)
 			}
 		}
-		if !fill(ids, movers, bounds[gi], bounds[gi+1], used, sp.current) {
+		if !fill(ids, movers, bounds[gi], bounds[gi+1], used, sp.current, sp.avoid) {
 			return nil, fmt.Errorf("no free id in %d..%d", bounds[gi], bounds[gi+1]-1)
 		}
 	}
@@ -226,7 +234,7 @@ func placeTop(ids map[string]int, voters []hostInfo, top *schema.Datacenter, flo
 		}
 	}
 	for _, h := range fresh {
-		id, ok := lowestFree(maxOther+1, sp.maxID+1, used, sp.current, false)
+		id, ok := lowestFree(maxOther+1, sp.maxID+1, used, sp.current, sp.avoid)
 		if !ok {
 			return fmt.Errorf("no free id above %d for new host %q", maxOther, h.name)
 		}
@@ -436,7 +444,7 @@ func (m *minimalModel) eval(cut, top int) (minimalCut, bool) {
 	// Never-datacenter voters in 0..cut-1.
 	keptNever := m.never[cut]
 	renNever := m.vNever - keptNever
-	if !fits(renNever, m.nNever, cut-m.current[cut], cut-m.fixed[cut]-keptNever) {
+	if !m.fit(renNever, m.nNever, cut-m.current[cut], cut-m.fixed[cut]-keptNever) {
 		return res, false
 	}
 	// The others in cut..top-1, and one preferred host at top.
@@ -451,16 +459,16 @@ func (m *minimalModel) eval(cut, top int) (minimalCut, bool) {
 	case m.curTop[top]:
 		ren-- // it stays on top
 		res.holder = holderKept
-		if !fits(ren, m.nOther, freeRen, freeNew) {
+		if !m.fit(ren, m.nOther, freeRen, freeNew) {
 			return res, false
 		}
 	case m.isFixed[top]:
 		return res, false
-	case m.nTop > 0 && fits(ren, m.nOther-1, freeRen, freeNew):
+	case m.nTop > 0 && !(m.sp.avoid && m.isCurrent[top]) && m.fit(ren, m.nOther-1, freeRen, freeNew):
 		res.holder = holderNew
-	case topFreeForRenamed && m.vTop-topIn > 0 && fits(ren-1, m.nOther, freeRen, freeNew):
+	case topFreeForRenamed && m.vTop-topIn > 0 && m.fit(ren-1, m.nOther, freeRen, freeNew):
 		res.holder = holderMoved
-	case topFreeForRenamed && topIn > 0 && fits(ren, m.nOther, freeRen, freeNew+1):
+	case topFreeForRenamed && topIn > 0 && m.fit(ren, m.nOther, freeRen, freeNew+1):
 		// The raised host leaves its id to the new hosts.
 		res.holder = holderRaised
 		ren++
@@ -469,6 +477,15 @@ func (m *minimalModel) eval(cut, top int) (minimalCut, bool) {
 	}
 	res.cost = renNever + ren
 	return res, true
+}
+
+// fit is fits; when new hosts avoid the ids run today they count with the
+// renamed hosts.
+func (m *minimalModel) fit(ren, fresh, freeRen, freeAll int) bool {
+	if m.sp.avoid {
+		return fits(ren+fresh, 0, freeRen, freeAll)
+	}
+	return fits(ren, fresh, freeRen, freeAll)
 }
 
 // fits reports whether ren renamed and fresh new hosts fit in freeRen ids no
@@ -500,7 +517,7 @@ func (m *minimalModel) build(c minimalCut) (map[string]int, error) {
 			others = append(others, v)
 		}
 	}
-	if !fill(ids, byPreference(never), 0, c.cut, used, m.sp.current) || !fill(ids, byPreference(others), c.cut, c.top, used, m.sp.current) {
+	if !fill(ids, byPreference(never), 0, c.cut, used, m.sp.current, m.sp.avoid) || !fill(ids, byPreference(others), c.cut, c.top, used, m.sp.current, m.sp.avoid) {
 		return nil, fmt.Errorf("internal error: minimal layout cut %d top %d does not fit", c.cut, c.top)
 	}
 	return ids, nil
@@ -629,7 +646,7 @@ func (a *assignment) assignNone(voters []hostInfo, sp idSpace) (map[string]int, 
 	for _, h := range never {
 		// Below every current id if one is free there (0 included), so
 		// that the new host cannot win an election.
-		if id, ok := lowestFree(0, maxCur, used, sp.current, false); ok {
+		if id, ok := lowestFree(0, maxCur, used, sp.current, sp.avoid); ok {
 			ids[h.name] = id
 			used[id] = true
 		} else if err := takeLowest(ids, h, maxCur+1, used, sp); err != nil {
@@ -666,7 +683,7 @@ func (a *assignment) assignNone(voters []hostInfo, sp idSpace) (map[string]int, 
 }
 
 func takeLowest(ids map[string]int, h hostInfo, lo int, used map[int]bool, sp idSpace) error {
-	id, ok := lowestFree(lo, sp.maxID+1, used, sp.current, false)
+	id, ok := lowestFree(lo, sp.maxID+1, used, sp.current, sp.avoid)
 	if !ok {
 		return fmt.Errorf("no free id for new host %q (max myid %d)", h.name, sp.maxID)
 	}
@@ -692,7 +709,7 @@ func allocObservers(a *assignment, obs []hostInfo, sp idSpace) error {
 	}
 	for _, h := range obs {
 		// Not renamed: a new observer may take an id a renamed voter leaves.
-		id, ok := lowestFree(0, sp.maxID+1, used, sp.current, false)
+		id, ok := lowestFree(0, sp.maxID+1, used, sp.current, sp.avoid)
 		if !ok {
 			return fmt.Errorf("no free id for new observer %q (max myid %d)", h.name, sp.maxID)
 		}
@@ -734,7 +751,9 @@ func lowestFree(lo, hi int, used, current map[int]bool, renamed bool) (int, bool
 // although an assignment exists; with nested choices like these, the rest
 // fit exactly when the renamed ones fit in the ids nobody runs and all fit
 // in the free ids. It reports false when the hosts do not fit at all.
-func fill(ids map[string]int, hosts []hostInfo, lo, hi int, used, current map[int]bool) bool {
+func fill(ids map[string]int, hosts []hostInfo, lo, hi int, used, current map[int]bool, avoid bool) bool {
+	// restricted: the host may not take an id some host runs today.
+	restricted := func(h hostInfo) bool { return h.existing() || avoid }
 	order := idOrder(lo, hi)
 	freeRen, freeAll := 0, 0
 	for _, id := range order {
@@ -747,18 +766,18 @@ func fill(ids map[string]int, hosts []hostInfo, lo, hi int, used, current map[in
 	}
 	needRen, needAll := 0, len(hosts)
 	for _, h := range hosts {
-		if h.existing() {
+		if restricted(h) {
 			needRen++
 		}
 	}
 	for _, h := range hosts {
-		if h.existing() {
+		if restricted(h) {
 			needRen--
 		}
 		needAll--
 		chosen := -1
 		for _, id := range order {
-			if used[id] || h.existing() && current[id] {
+			if used[id] || restricted(h) && current[id] {
 				continue
 			}
 			ren := freeRen
@@ -894,7 +913,12 @@ func splitIDs(groups [][]hostInfo, sp idSpace) ([]int, error) {
 				freeForNew := width - kept - (blocked[t] - blocked[s])
 				// Renamed hosts may not take an id some host runs today.
 				freeForRen := width - (occupied[t] - occupied[s])
-				if !fits(ren, fresh, freeForRen, freeForNew) {
+				needRen, needFresh := ren, fresh
+				if sp.avoid {
+					// New hosts too keep off the ids run today.
+					needRen, needFresh = ren+fresh, 0
+				}
+				if !fits(needRen, needFresh, freeForRen, freeForNew) {
 					continue
 				}
 				if c := dp[g][s] + ren; c < dp[g+1][t] {

@@ -35,7 +35,7 @@ func strictHint(c *schema.Cluster, minimal *Plan) string {
 	if err != nil || misplaced(sp) > 0 {
 		return ""
 	}
-	rm, rs := restarts(minimal), restarts(sp)
+	rm, rs := planRestarts(minimal), planRestarts(sp)
 	if rs > rm {
 		return ""
 	}
@@ -43,7 +43,7 @@ func strictHint(c *schema.Cluster, minimal *Plan) string {
 }
 
 // restarts counts the restarts a plan's story runs, leader moves included.
-func restarts(p *Plan) int {
+func planRestarts(p *Plan) int {
 	n := 0
 	for _, st := range p.Stages {
 		for _, s := range st.Steps {

@@ -8,17 +8,14 @@ import (
 )
 
 // neverLeaders refuses a plan in which a host of a never-datacenter could
-// lead: in the final configuration's placement (healthy, one host lost,
-// one datacenter lost) or after any stage, from the expected or any other
-// starting leader. The spec may accept it (policy.acceptNeverLeader); the
-// placement warnings then still say when.
+// lead the final configuration: healthy, or with one host or one
+// datacenter lost (the placement table). The spec may accept it
+// (policy.acceptNeverLeader); the placement warnings then still say when.
+// A never host that the story expects to lead after an intermediate stage
+// (its id is high until its own rename) is a warning, see stageWarnings.
 func (p *planner) neverLeaders(plan *Plan) error {
 	if p.c.Policy.AcceptNeverLeader {
 		return nil
-	}
-	never := func(host string) bool {
-		h := p.c.Hosts[host]
-		return h != nil && p.c.Datacenters[h.DC].Leader == schema.LeaderNever
 	}
 	var cases []string
 	dc := ""
@@ -38,16 +35,6 @@ func (p *planner) neverLeaders(plan *Plan) error {
 			note(s.Winner, fmt.Sprintf("when %s is lost, %s (id %d) wins", s.Lost, s.Winner, *s.WinnerID))
 		}
 	}
-	for _, st := range plan.Stages[1:] {
-		if never(st.LeaderAfter) {
-			note(st.LeaderAfter, fmt.Sprintf("after stage %02d %s the plan expects %s to lead", st.Index, st.Name, st.LeaderAfter))
-		}
-		for _, a := range st.Alternatives {
-			if never(a.LeaderAfter) {
-				note(a.LeaderAfter, fmt.Sprintf("after stage %02d %s, %s leads if %s led at its start", st.Index, st.Name, a.LeaderAfter, a.Leaders[0]))
-			}
-		}
-	}
 	if len(cases) == 0 {
 		return nil
 	}
@@ -60,4 +47,23 @@ func (p *planner) neverLeaders(plan *Plan) error {
 	return p.refuseAt(d.LeaderPos, []string{"datacenters", dc, "leader"},
 		"datacenter %s may never lead, yet with these ids one of its hosts could: %s%s; renumber \"minimal\" or \"strict\" gives never-datacenters the lowest ids, or set policy.acceptNeverLeader: true to accept it",
 		dc, strings.Join(cases, "; "), more)
+}
+
+// stageWarnings: the story's leader after a stage in a never-datacenter.
+// Only stages count whose starting leader was elsewhere (a never host that
+// already leads keeps leading until an election; that is the past, not the
+// plan).
+func (p *planner) stageWarnings(plan *Plan) []string {
+	never := func(host string) bool {
+		h := p.c.Hosts[host]
+		return h != nil && p.c.Datacenters[h.DC].Leader == schema.LeaderNever
+	}
+	var w []string
+	for _, st := range plan.Stages[1:] {
+		if never(st.LeaderAfter) && !never(st.Leader) {
+			w = append(w, fmt.Sprintf("after stage %02d %s the plan expects %s of never-datacenter %s to lead (its id is still high): the next election moves the leadership",
+				st.Index, st.Name, st.LeaderAfter, p.c.Hosts[st.LeaderAfter].DC))
+		}
+	}
+	return w
 }

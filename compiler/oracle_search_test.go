@@ -35,6 +35,11 @@ type orProblem struct {
 	safe     *orSafety
 	verdicts map[string]string // stage key -> "" or the violation
 	checks   int
+	// neverRule: the spec does not accept a never-datacenter leader, so
+	// an assignment under which one could win (neverLeads) is not allowed.
+	// It is checked before assignments are deduplicated by signature,
+	// which ignores datacenters.
+	neverRule bool
 }
 
 func orProblemOf(c *schema.Cluster) *orProblem {
@@ -142,6 +147,54 @@ func (p *orProblem) violates(final map[string]int) string {
 		}
 		if hi.dc != top {
 			return fmt.Sprintf("minimal: the highest voter id %d is %s's in %s, not in the most preferred %s", final[hi.name], hi.name, hi.dc.Name, top.Name)
+		}
+	}
+	return ""
+}
+
+// neverLeads says how a never-datacenter host could win an election of the
+// final configuration: with equal zxids the highest live voter id wins
+// once a quorum of voters is live; the cases are the healthy ensemble, one
+// voter lost, one datacenter lost. "" when none.
+func (p *orProblem) neverLeads(final map[string]int) string {
+	var voters []*orSpecHost
+	dcs := map[*schema.Datacenter]bool{}
+	for i := range p.hosts {
+		h := &p.hosts[i]
+		if _, ok := final[h.name]; ok && h.voter && !h.remove {
+			voters = append(voters, h)
+			dcs[h.dc] = true
+		}
+	}
+	q := len(voters)/2 + 1
+	check := func(lost string, down func(*orSpecHost) bool) string {
+		var win *orSpecHost
+		live := 0
+		for _, v := range voters {
+			if down(v) {
+				continue
+			}
+			live++
+			if win == nil || final[v.name] > final[win.name] {
+				win = v
+			}
+		}
+		if live >= q && win != nil && win.dc.Leader == schema.LeaderNever {
+			return fmt.Sprintf("%s lost: %s (id %d) of never-datacenter %s wins", lost, win.name, final[win.name], win.dc.Name)
+		}
+		return ""
+	}
+	if v := check("nothing", func(*orSpecHost) bool { return false }); v != "" {
+		return v
+	}
+	for _, x := range voters {
+		if v := check("host "+x.name, func(h *orSpecHost) bool { return h == x }); v != "" {
+			return v
+		}
+	}
+	for d := range dcs {
+		if v := check("datacenter "+d.Name, func(h *orSpecHost) bool { return h.dc == d }); v != "" {
+			return v
 		}
 	}
 	return ""
@@ -286,7 +339,7 @@ func (p *orProblem) assignments() (out []map[string]int, minRenames int) {
 				gaps = append(gaps, orGap{lo: stay[i].cur, cap: 1, slot: true})
 			}
 			p.placeGaps(fresh, isRen, kept, gaps, final, func(f map[string]int) {
-				if p.violates(f) != "" {
+				if p.violates(f) != "" || p.neverRule && p.neverLeads(f) != "" {
 					return
 				}
 				s := p.signature(f)
@@ -318,7 +371,10 @@ func (p *orProblem) placeGaps(fresh []*orSpecHost, isRen map[string]bool, kept [
 		if isRen[a.name] || isRen[b.name] || a.voter != b.voter {
 			return false
 		}
-		return !a.voter || a.dc == b.dc || p.policy == "none"
+		// Under renumber none the order of new voters of different
+		// datacenters does not matter to the policy, but it does to the
+		// never-leader rule.
+		return !a.voter || a.dc == b.dc || p.policy == "none" && !(p.neverRule && (a.dc.Leader == schema.LeaderNever) != (b.dc.Leader == schema.LeaderNever))
 	}
 	// before reports whether an id in gap g is below kept id x.
 	var rec func(i int)

@@ -216,6 +216,10 @@ func refusalClass(msg string) string {
 // orRun compares the planner with the brute force on one case.
 func orRun(t *testing.T, c orCase, cl *schema.Cluster) orOutcome {
 	p := orProblemOf(cl)
+	// The spec's rule on top of the policy: no never-datacenter host may
+	// win an election of the final configuration (healthy, one host or one
+	// datacenter lost), unless policy.acceptNeverLeader.
+	p.neverRule = !cl.Policy.AcceptNeverLeader
 	asg, minRen := p.assignments()
 	out := orOutcome{size: len(c.hosts)}
 	out.features = append(out.features, "renumber "+c.policy, fmt.Sprintf("reserve %d", c.reserve), "version "+c.version)
@@ -307,6 +311,9 @@ func orRun(t *testing.T, c orCase, cl *schema.Cluster) orOutcome {
 	}
 	if v := p.violates(final); v != "" {
 		bad = append(bad, v)
+	}
+	if v := p.neverLeads(final); p.neverRule && v != "" {
+		bad = append(bad, "a never-datacenter host could lead: "+v)
 	}
 	if len(bad) > 0 {
 		class := "plan violates the spec or the policy"

@@ -26,7 +26,20 @@ func Compile(c *schema.Cluster) (*Plan, error) {
 	}
 	p.assign = a
 	if err := p.build(); err != nil {
-		return nil, err
+		// The assignment is part of the search: a new host on an id a
+		// renamed host gives up must wait for that rename, and a rename
+		// may need the growth first. The same policy with new hosts kept
+		// off every id run today may plan; the first refusal stands if not.
+		alt, aerr := assignIDsWith(c, true)
+		if aerr != nil || sameIDs(alt, a) {
+			return nil, err
+		}
+		q := &planner{c: c, reserve: c.Policy.Reserve, assign: alt}
+		if q.build() != nil {
+			return nil, err
+		}
+		q.stages[0].Why = append(q.stages[0].Why, "new hosts take ids no host runs today, so that they can join before the renames")
+		p = q
 	}
 	plan := &Plan{
 		Cluster:  c.Name,
@@ -40,6 +53,7 @@ func Compile(c *schema.Cluster) (*Plan, error) {
 	if err := p.neverLeaders(plan); err != nil {
 		return nil, err
 	}
+	plan.Warnings = append(plan.Warnings, p.stageWarnings(plan)...)
 	if h := strictHint(c, plan); h != "" {
 		plan.Hints = append(plan.Hints, h)
 	}
@@ -78,6 +92,18 @@ func (s state) liveCopy() map[string]int {
 		m[h] = id
 	}
 	return m
+}
+
+func sameIDs(a, b *assignment) bool {
+	if len(a.ids) != len(b.ids) {
+		return false
+	}
+	for h, id := range a.ids {
+		if b.ids[h] != id {
+			return false
+		}
+	}
+	return true
 }
 
 // refuseAt is refuse positioned at the field the refusal is about.
