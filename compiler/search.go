@@ -253,7 +253,13 @@ func (p *planner) refusal(n *searchNode, b blocked) error {
 	switch b.kind {
 	case '1':
 		h := n.ren[0].Host
-		return p.refuseAt(p.c.Hosts[h].MyIDPos, []string{"hosts", h, "myid"}, "renumbering %s: %s; %s", describeRename(n.ren[0]), b.refused.reason, p.nearest(b.refused))
+		more := ""
+		if v := countVoters(n.st.cur); v < 5 && len(n.voters) == 0 && p.reserve == 0 {
+			// docs/zookeeper-facts.md: with 5 voters one rename per stage
+			// keeps a quorum; the search would grow first if it could.
+			more = fmt.Sprintf("; or add %d voter(s) to the spec first: with 5 voters one rename per stage keeps a quorum", 5-v)
+		}
+		return p.refuseAt(p.c.Hosts[h].MyIDPos, []string{"hosts", h, "myid"}, "renumbering %s: %s; %s%s", describeRename(n.ren[0]), b.refused.reason, p.nearest(b.refused), more)
 	case '2':
 		return p.refuseAt(p.c.ReservePos, []string{"policy", "reserve"}, "reserve %d cannot grow a %d-server ensemble by rolling restarts: adding one voter is refused (%s); %s",
 			p.reserve, countVoters(n.st.cur), b.refused.reason, p.nearest(b.refused))
