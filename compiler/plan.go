@@ -17,6 +17,9 @@ import (
 // error is positioned at the spec's policy.
 func Compile(c *schema.Cluster) (*Plan, error) {
 	p := &planner{c: c, reserve: c.Policy.Reserve}
+	if c.Policy.Method == schema.MethodReconfig {
+		return compileReconfig(c)
+	}
 	if c.Policy.Method != "rolling" {
 		return nil, p.refuseAt(c.MethodPos, []string{"policy", "method"}, "policy.method %q is not implemented yet: only \"rolling\" (static configs, rolling restarts) is", c.Policy.Method)
 	}

@@ -15,6 +15,11 @@ func checkReconfig(c *Cluster, fail, warn func(path []string, format string, arg
 		}
 		return
 	}
+	if !c.Version.AtLeast(3, 5, 3) {
+		// The planner refuses the method there, with the reason; a
+		// complaint about authentication first would mislead.
+		return
+	}
 	if p.ReconfigAuth == AuthSuperDigest && p.SuperDigest == "" && !p.ReconfigEnabled {
 		fail([]string{"policy", "reconfigAuth"}, "reconfigAuth \"superDigest\" needs policy.superDigest (\"user:base64(sha1(user:password))\", what `java org.apache.zookeeper.server.auth.DigestAuthenticationProvider user:password` prints) for the enabling stage to give the servers, or reconfigAuth \"skipACL\"")
 	}
