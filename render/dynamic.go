@@ -127,31 +127,53 @@ func ZooCfgDynamic(c *schema.Cluster, self compiler.Member) []byte {
 	return []byte(b.String())
 }
 
+// running maps every host that ran up to stage k to the member it runs at
+// the end of stage k (a removed host keeps its last id).
+func running(p *compiler.Plan, k int) map[string]compiler.Member {
+	out := map[string]compiler.Member{}
+	for j := 0; j <= k; j++ {
+		for _, s := range p.Stages[j].Steps {
+			if s.Action == compiler.Start || s.Action == compiler.Restart {
+				m := out[s.Host]
+				m.ID = s.ID
+				out[s.Host] = m
+			}
+		}
+		for _, m := range p.Stages[j].Members {
+			out[m.Host] = m
+		}
+	}
+	return out
+}
+
+// reconfigManifest adds what the runner needs under reconfig: the method,
+// the live hosts outside the configuration and the members' server lines.
+func reconfigManifest(c *schema.Cluster, p *compiler.Plan, k int, m *Manifest) {
+	m.Method = p.Policy.Method
+	in := map[string]bool{}
+	m.ServerLines = map[int]string{}
+	for _, mem := range m.Members {
+		in[mem.Host] = true
+		m.ServerLines[mem.ID] = ServerLine(c, mem)
+	}
+	run := running(p, k)
+	for _, h := range m.Live {
+		if !in[h] {
+			m.Outside = append(m.Outside, run[h])
+		}
+	}
+}
+
 // dynamicFiles renders, for every host live at the end of stage k, myid,
 // the static zoo.cfg and the dynamic file it booted with. A host live but
 // outside the configuration (removed by reconfig, not yet stopped or
 // renamed) keeps the files it runs with.
 func dynamicFiles(c *schema.Cluster, p *compiler.Plan, k int) []File {
 	st := &p.Stages[k]
-	running := map[string]compiler.Member{}
-	for j := 0; j <= k; j++ {
-		for _, m := range p.Stages[j].Members {
-			running[m.Host] = m
-		}
-		for _, s := range p.Stages[j].Steps {
-			if s.Action == compiler.Start || s.Action == compiler.Restart {
-				m := running[s.Host]
-				m.ID = s.ID
-				running[s.Host] = m
-			}
-		}
-	}
-	for _, m := range st.Members {
-		running[m.Host] = m
-	}
+	run := running(p, k)
 	var files []File
 	for _, h := range st.Live {
-		m := running[h]
+		m := run[h]
 		files = append(files,
 			File{Path: h + "/myid", Data: MyID(m.ID)},
 			File{Path: h + "/zoo.cfg", Data: ZooCfgDynamic(c, m)},

@@ -81,6 +81,9 @@ func NewManifest(c *schema.Cluster, p *compiler.Plan, k int) *Manifest {
 			m.LastStep[s.Host] = j
 		}
 	}
+	if p.Policy.Method == schema.MethodReconfig {
+		reconfigManifest(c, p, k, m)
+	}
 	var dcs []*schema.Datacenter
 	for _, d := range c.Datacenters {
 		if d.Leader != schema.LeaderNever {
