@@ -191,7 +191,6 @@ func asCue(err error, out *cueerrors.Error) bool {
 
 func itoa(i int) string { return strconv.Itoa(i) }
 
-
 func joinInts(ids []int) string {
 	var s []string
 	for _, i := range ids {

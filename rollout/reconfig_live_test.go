@@ -146,7 +146,11 @@ func logResult(t *testing.T, res *Result) {
 	t.Logf("stage %d %s (%s): ok=%v %s, elections %d, writes acked %d failed %d, longest stall %s, leader %s",
 		res.Stage, res.StageName, res.Kind, res.OK, res.Duration.Round(time.Millisecond), res.Elections, ws.Acked, ws.Failed, ws.Stall.Round(time.Millisecond), res.Leader)
 	for _, s := range res.Steps {
-		t.Logf("  %d %s %s id %d: %s %s %s", s.K, s.Action, s.Host, s.ID, s.Status, s.Duration.Round(time.Millisecond), s.Reason)
+		w := ""
+		if s.Writes != nil {
+			w = fmt.Sprintf(" (writes failed %d, stall %s)", s.Writes.Failed, s.Writes.Stall.Round(time.Millisecond))
+		}
+		t.Logf("  %d %s %s id %d: %s %s%s %s", s.K, s.Action, s.Host, s.ID, s.Status, s.Duration.Round(time.Millisecond), w, s.Reason)
 	}
 }
 
