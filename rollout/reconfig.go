@@ -271,7 +271,10 @@ func (rr *reconfigRun) roll(ctx context.Context, res *Result) {
 		return
 	}
 	if d := verify.DiffMembership(rr.committed, cfg.Members); len(d) > 0 {
-		res.Message = fmt.Sprintf("%s (version %s, ids %s) is not stage %d's configuration: %s; refused (a concurrent change, or the stage already ran)",
+		if rr.alreadyDone(ctx, cfg, res) {
+			return
+		}
+		res.Message = fmt.Sprintf("%s (version %s, ids %s) is not stage %d's configuration: %s; refused (a concurrent change, or the stage partly ran)",
 			ConfigZnode, cfg.Version, cfg.ids(), rr.from.Stage, strings.Join(d, "; "))
 		return
 	}
@@ -319,6 +322,38 @@ func (rr *reconfigRun) roll(ctx context.Context, res *Result) {
 	}
 	res.OK = true
 	rr.finish(res)
+}
+
+// alreadyDone: the committed configuration is already this stage's (an
+// earlier roll's operation committed after its runner gave up, as when a
+// frozen quorum of joiners comes back) and the stage's end state holds:
+// every step is reported already done.
+func (rr *reconfigRun) alreadyDone(ctx context.Context, cfg *zkConfig, res *Result) bool {
+	if len(verify.DiffMembership(rr.to.Members, cfg.Members)) > 0 {
+		return false
+	}
+	saved, savedRunning := rr.committed, rr.running
+	rr.committed, rr.running = rr.to.Members, map[string]int{}
+	for _, h := range rr.to.Live {
+		rr.running[h] = rr.members[h].ID
+	}
+	for _, m := range append(append([]compiler.Member{}, rr.to.Outside...), rr.to.Members...) {
+		if _, ok := rr.running[m.Host]; ok {
+			rr.running[m.Host] = m.ID
+		}
+	}
+	if problems := rr.gateNow(ctx, rr.observe(ctx), nil); len(problems) > 0 {
+		rr.committed, rr.running = saved, savedRunning
+		return false
+	}
+	for i := range res.Steps {
+		res.Steps[i].Status, res.Steps[i].Source = StatusAlreadyDone, "observed"
+		rr.done[i] = true
+	}
+	res.OK = true
+	res.Message = fmt.Sprintf("stage %d is already done: %s (version %s) is its configuration and every host runs as it should", rr.to.Stage, ConfigZnode, cfg.Version)
+	rr.finish(res)
+	return true
 }
 
 // readCommitted reads /zookeeper/config through the first running host that

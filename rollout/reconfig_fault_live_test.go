@@ -3,6 +3,7 @@ package rollout
 import (
 	"context"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -153,4 +154,95 @@ func TestReconfigNoNewQuorum(t *testing.T) {
 	}
 	// The old four still serve (and the renamed host, non-voting).
 	labtest.WaitServing(t, f.lab, 30*time.Second)
+}
+
+// TestReconfigFrozenJoiners: every joiner freezes (SIGSTOP) right after the
+// pre-step check, still connected, so the -add is proposed but no quorum of
+// the new configuration acknowledges it. ZooKeeper cannot fall back to the
+// old configuration here (seen on 3.8.0): the leader gives up, and the old
+// members cannot elect one while the proposed configuration lacks a
+// quorum, so the ensemble stops serving until the joiners return. The
+// runner's call must time out, the roll stop with the configuration in
+// force unknown; once the joiners are back the ensemble serves again with
+// one configuration on every member.
+func TestReconfigFrozenJoiners(t *testing.T) {
+	f := newReconfigFixture(t, "3.8.0", false)
+	for k := 1; k <= 2; k++ {
+		res, err := Run(context.Background(), f.opts(k, nil))
+		if err != nil || !res.OK {
+			t.Fatalf("stage %d: %v %+v", k, err, res)
+		}
+	}
+	joiners := []string{"zk1-dc2", "zk2-dc2", "zk3-dc2", "zk4-dc2", "zk5-dc2", "zk1-dc3"}
+	var frozen []int
+	thaw := func() {
+		for _, pid := range frozen {
+			_ = syscall.Kill(pid, syscall.SIGCONT)
+		}
+		frozen = nil
+	}
+	t.Cleanup(thaw)
+	freeze := func(ctx context.Context) {
+		for _, h := range joiners {
+			st := f.lab.HostStatus(ctx, h)
+			if st.Pid <= 0 {
+				t.Errorf("%s: no pid", h)
+				continue
+			}
+			if err := syscall.Kill(st.Pid, syscall.SIGSTOP); err != nil {
+				t.Errorf("freeze %s: %v", h, err)
+			}
+			frozen = append(frozen, st.Pid)
+		}
+	}
+	o := f.opts(3, nil)
+	o.StepTimeout = 20 * time.Second
+	start := time.Now()
+	res, err := runReconfig(context.Background(), o, freeze)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("roll stopped after %s: %s", time.Since(start).Round(time.Millisecond), res.Message)
+	if res.OK || res.Failure == nil || res.Failure.Action != "add" || res.Failure.Status != StatusFailed {
+		t.Fatalf("want the add to fail, got ok=%v failure %+v (%s)", res.OK, res.Failure, res.Message)
+	}
+	for _, s := range res.Steps {
+		if s.Status == StatusDone && s.Action == "add" {
+			t.Errorf("add %s reported done", s.Host)
+		}
+	}
+	// While the joiners are frozen, the old members do not serve.
+	st, _ := f.lab.Status(context.Background())
+	serving := 0
+	for _, s := range st {
+		if s.Mode == "leader" || s.Mode == "follower" {
+			serving++
+		}
+	}
+	t.Logf("while frozen: %d hosts serve", serving)
+	thaw()
+	labtest.WaitServing(t, f.lab, 60*time.Second)
+	var versions []string
+	for _, addr := range []string{"127.0.81.101:2181", "127.0.81.102:2181", "127.0.82.1:2181"} {
+		cfg, err := readConfig(context.Background(), addr, 2*time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		versions = append(versions, cfg.Version+" ids "+cfg.ids())
+	}
+	t.Logf("after the joiners returned: %v", versions)
+	if versions[0] != versions[1] || versions[1] != versions[2] {
+		t.Fatalf("members disagree on the configuration: %v", versions)
+	}
+	// Rolling the stage again picks up from what ZooKeeper did: done if the
+	// operation committed, else the add runs again.
+	res, err = Run(context.Background(), f.opts(3, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	logResult(t, res)
+	if !res.OK {
+		t.Fatalf("stage 3 again: %s", res.Message)
+	}
+	f.verify(t, 3)
 }
