@@ -93,8 +93,18 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	} else {
 		res.Skipped = append(res.Skipped, "reconfig: "+why["reconfig"])
 	}
-	if err := benchNaive(ctx, o, res); err != nil {
-		return res, err
+	// The naive method writes the final static configuration: the rolling
+	// plan's last stage (a reconfig plan's files boot each host from its
+	// own bootstrap membership, which is not a configuration to start all
+	// at once).
+	if rolling != nil {
+		no := o
+		no.Cluster, no.Plan = rolling.c, rolling.p
+		if err := benchNaive(ctx, no, res); err != nil {
+			return res, err
+		}
+	} else {
+		res.Skipped = append(res.Skipped, "naive: it starts the rolling plan's final static files, and there is no rolling plan")
 	}
 	return res, nil
 }
