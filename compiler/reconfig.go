@@ -225,25 +225,14 @@ func (p *planner) removeStage(rm []Member) candidate {
 		Why: []string{fmt.Sprintf("one reconfig -remove of %s, conditioned on the config version: it commits only with a quorum of the %d-voter and of the %d-voter configuration, so no election; min margin %d (reserve %d)",
 			strings.Join(names, ","), countVoters(p.cur), countVoters(b), margin, p.reserve),
 			"no file changes: the removed hosts keep running, non-voting, until a later stage stops or renames them (ZooKeeper owns the dynamic config file)"}}
-	for _, m := range sorted {
-		if m.ID == p.leaderGuess() {
-			st.Why = append(st.Why, "if the removed id leads, ZooKeeper hands the leadership to a member of the new configuration (a new epoch, no election)")
+	st.Why = append(st.Why, "if a removed id leads, ZooKeeper hands the leadership over to a member of the new configuration of its own choosing, not the highest id (a new epoch, no election round)")
+	for _, m := range b {
+		if m.Voter() && p.c.Datacenters[m.Datacenter].Leader == schema.LeaderNever {
+			st.Why = append(st.Why, fmt.Sprintf("if the leader is removed here, %s (id %d, %s, leader: never) may take over: the verifier then fails the leader's datacenter until it is moved", m.Host, m.ID, m.Datacenter))
 			break
 		}
 	}
 	return p.judgeReconfig(margin, bad, rule, st)
-}
-
-// leaderGuess is the id that leads with equal zxids (the highest live
-// voter id); only used to explain, never to decide.
-func (p *planner) leaderGuess() int {
-	best := -1
-	for _, m := range p.cur {
-		if m.Voter() && m.ID > best {
-			best = m.ID
-		}
-	}
-	return best
 }
 
 func (p *planner) judgeReconfig(margin int, bad, rule string, st Stage) candidate {
