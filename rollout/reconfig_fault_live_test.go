@@ -66,7 +66,13 @@ func reconfigShrink(t *testing.T, version string) {
 // never comes up. The start's gate times out, the roll stops before the
 // -add, and the old configuration stays in force.
 func TestReconfigJoinerNeverUp(t *testing.T) {
-	f := newReconfigFixture(t, "3.8.0", false)
+	for _, v := range []string{"3.5.10", "3.8.0"} {
+		t.Run(v, func(t *testing.T) { reconfigJoinerNeverUp(t, v) })
+	}
+}
+
+func reconfigJoinerNeverUp(t *testing.T, version string) {
+	f := newReconfigFixture(t, version, false)
 	for k := 1; k <= 2; k++ {
 		res, err := Run(context.Background(), f.opts(k, nil))
 		if err != nil || !res.OK {
@@ -113,7 +119,13 @@ func TestReconfigJoinerNeverUp(t *testing.T) {
 // included: no quorum of the new config can be reached). ZooKeeper refuses; the runner reports that the old
 // configuration is in force and stops the roll.
 func TestReconfigNoNewQuorum(t *testing.T) {
-	f := newReconfigFixture(t, "3.8.0", false)
+	for _, v := range []string{"3.5.10", "3.8.0"} {
+		t.Run(v, func(t *testing.T) { reconfigNoNewQuorum(t, v) })
+	}
+}
+
+func reconfigNoNewQuorum(t *testing.T, version string) {
+	f := newReconfigFixture(t, version, false)
 	for k := 1; k <= 2; k++ {
 		res, err := Run(context.Background(), f.opts(k, nil))
 		if err != nil || !res.OK {
@@ -159,14 +171,20 @@ func TestReconfigNoNewQuorum(t *testing.T) {
 // TestReconfigFrozenJoiners: every joiner freezes (SIGSTOP) right after the
 // pre-step check, still connected, so the -add is proposed but no quorum of
 // the new configuration acknowledges it. ZooKeeper cannot fall back to the
-// old configuration here (seen on 3.8.0): the leader gives up, and the old
+// old configuration here (seen on 3.5.10 and 3.8.0): the leader gives up, and the old
 // members cannot elect one while the proposed configuration lacks a
 // quorum, so the ensemble stops serving until the joiners return. The
 // runner's call must time out, the roll stop with the configuration in
 // force unknown; once the joiners are back the ensemble serves again with
 // one configuration on every member.
 func TestReconfigFrozenJoiners(t *testing.T) {
-	f := newReconfigFixture(t, "3.8.0", false)
+	for _, v := range []string{"3.5.10", "3.8.0"} {
+		t.Run(v, func(t *testing.T) { reconfigFrozenJoiners(t, v) })
+	}
+}
+
+func reconfigFrozenJoiners(t *testing.T, version string) {
+	f := newReconfigFixture(t, version, false)
 	for k := 1; k <= 2; k++ {
 		res, err := Run(context.Background(), f.opts(k, nil))
 		if err != nil || !res.OK {
