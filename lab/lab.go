@@ -320,10 +320,17 @@ func (l *Lab) ensure(ctx context.Context, host string, hc *hostConfig, stage int
 	if err := waitPortFree(ctx, net.JoinHostPort(hc.Address, strconv.Itoa(hc.ClientPort)), l.opts.StopTimeout); err != nil {
 		return HostStatus{Host: host}, fmt.Errorf("%s: %w", host, err)
 	}
-	if err := os.WriteFile(l.cfgPath(host), cfg, 0o644); err != nil {
-		return HostStatus{Host: host}, err
+	// Under reconfiguration ZooKeeper rewrites zoo.cfg and owns its dynamic
+	// files: a restart onto the same rendered files keeps them, as config
+	// management must (docs/config-management.md); only new files (the
+	// enabling stage, a rename, a first start) are written.
+	keepOwn := dyn != nil && rec != nil && rec.ConfigSum == want && isFile(l.cfgPath(host))
+	if !keepOwn {
+		if err := os.WriteFile(l.cfgPath(host), cfg, 0o644); err != nil {
+			return HostStatus{Host: host}, err
+		}
 	}
-	if dyn != nil {
+	if dyn != nil && !keepOwn {
 		if err := os.WriteFile(l.dynPath(host), dyn, 0o644); err != nil {
 			return HostStatus{Host: host}, err
 		}

@@ -321,7 +321,48 @@ func (rr *reconfigRun) roll(ctx context.Context, res *Result) {
 		}
 	}
 	res.OK = true
+	rr.placeLeader(ctx, res)
 	rr.finish(res)
+}
+
+// placeLeader: a reconfig stage can end with the leader outside the most
+// preferred datacenter (a removed leader hands over to a member ZooKeeper
+// picks, in no id order zkstage could steer). No reconfig operation moves
+// the leadership to a chosen member, so the move is the rolling one: when
+// the highest id among the other voters is in the preferred datacenter,
+// the leader restarts once (one election), onto the same files, gated like
+// any step. Options.KeepLeader turns it off.
+func (rr *reconfigRun) placeLeader(ctx context.Context, res *Result) {
+	if rr.opts.KeepLeader || len(rr.to.LeaderDatacenters) == 0 || ctx.Err() != nil {
+		return
+	}
+	st := rr.observe(ctx)
+	L, pref := st.Leader, rr.to.LeaderDatacenters[0]
+	if L == "" || rr.dcOf(L) == pref {
+		return
+	}
+	next, nextID := "", -1
+	for _, m := range rr.committed {
+		if _, ok := rr.running[m.Host]; ok && m.Host != L && m.Voter() && m.ID > nextID {
+			next, nextID = m.Host, m.ID
+		}
+	}
+	if next == "" || rr.dcOf(next) != pref {
+		res.Warnings = append(res.Warnings, fmt.Sprintf("the leader %s is in %s, not in the preferred %s; restarting it would elect %s (id %d) in %s, so it stays", L, rr.dcOf(L), pref, next, nextID, rr.dcOf(next)))
+		return
+	}
+	s := compiler.Step{Action: compiler.Restart, Host: L, ID: rr.running[L]}
+	rr.steps = append(rr.steps, s)
+	sr := &StepResult{K: len(res.Steps) + 1, Action: ActionMoveLeader, Host: L, ID: s.ID, Status: StatusNotRun, WasLeader: true}
+	ok := rr.hostStep(ctx, st, len(rr.steps)-1, sr.K, sr.K, sr)
+	res.LeaderMove = sr
+	if !ok {
+		res.OK, res.Failure = false, sr
+		res.Message = fmt.Sprintf("moving the leader back to %s: restart %s: %s", pref, L, sr.Reason)
+		return
+	}
+	sr.Reason = fmt.Sprintf("the leader %s was in %s; %s (id %d) in %s won the election its restart started", L, rr.dcOf(L), next, nextID, pref)
+	res.Elections += sr.Elections
 }
 
 // alreadyDone: the committed configuration is already this stage's (an
