@@ -207,3 +207,34 @@ func contains(list []string, s string) bool {
 	}
 	return false
 }
+
+// An observer joins by the same -add, with its role in the server line's
+// member; it costs no quorum.
+func TestReconfigAddsObserver(t *testing.T) {
+	hosts := []hostSpec{{name: "h1", dc: "a", myid: 1}, {name: "h2", dc: "a", myid: 2}, {name: "h3", dc: "a", myid: 3},
+		{name: "o1", dc: "a", myid: -1, role: "observer"}}
+	p, err := Compile(buildSpec(t, "3.8.0", map[string]string{"a": "preferred"}, hosts, `method: "reconfig", reconfigAuth: "skipACL", reconfigEnabled: true`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []string{
+		"00 current ids=1,2,3",
+		"01 add-1-observer ids=1,2,3,4o steps=start:o1:4,add:o1:4",
+	}
+	if got := summary(p); strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Fatalf("plan:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if m := p.Stages[1].MinMargin; m != 1 {
+		t.Errorf("margin %d, want 1 (3 of 3 voters, quorum 2, before and after)", m)
+	}
+}
+
+// A reserve no add can keep is refused at policy.reserve.
+func TestReconfigAddRefusedByReserve(t *testing.T) {
+	hosts := []hostSpec{{name: "h1", dc: "a", myid: 1}, {name: "h2", dc: "a", myid: 2}, {name: "h3", dc: "a", myid: 3}, {name: "h4", dc: "a", myid: -1}}
+	_, err := Compile(buildSpec(t, "3.8.0", map[string]string{"a": "preferred"}, hosts, `method: "reconfig", reconfigAuth: "skipACL", reconfigEnabled: true, reserve: 2`))
+	var ce cueerrors.Error
+	if err == nil || !asCue(err, &ce) || strings.Join(ce.Path(), ".") != "policy.reserve" || !strings.Contains(err.Error(), "margin 1 < reserve 2") {
+		t.Fatalf("refusal %v", err)
+	}
+}

@@ -552,10 +552,19 @@ func (rr *reconfigRun) op(ctx context.Context, st *state, b batch, k, n int, res
 		rr.stats(sr)
 		return false
 	}
-	after, _ := rr.readCommitted(ctx)
-	newVersion := ""
-	if after != nil {
-		newVersion = after.Version
+	// The gate saw the new members; the version must have moved on too (it
+	// is the zxid that committed the configuration).
+	after, err := rr.readCommitted(ctx)
+	if err != nil {
+		rr.failBatch(res, b, StatusFailed, fmt.Sprintf("%s committed, but %s could not be read again: %v", what, ConfigZnode, err), nil)
+		rr.stats(sr)
+		return false
+	}
+	newVersion := after.Version
+	if nv, err := strconv.ParseInt(newVersion, 16, 64); err != nil || nv <= version {
+		rr.failBatch(res, b, StatusFailed, fmt.Sprintf("%s committed, but %s version %s is not newer than %s", what, ConfigZnode, newVersion, cfg.Version), nil)
+		rr.stats(sr)
+		return false
 	}
 	rr.stats(sr)
 	for _, i := range b.idx {
