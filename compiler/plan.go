@@ -17,6 +17,9 @@ import (
 // error is positioned at the spec's policy.
 func Compile(c *schema.Cluster) (*Plan, error) {
 	p := &planner{c: c, reserve: c.Policy.Reserve}
+	if c.Policy.Method == schema.MethodReconfig {
+		return compileReconfig(c)
+	}
 	if c.Policy.Method != "rolling" {
 		return nil, p.refuseAt(c.MethodPos, []string{"policy", "method"}, "policy.method %q is not implemented yet: only \"rolling\" (static configs, rolling restarts) is", c.Policy.Method)
 	}
@@ -75,6 +78,10 @@ type planner struct {
 	// the nearest change (it must not search again).
 	initial state
 	nested  bool
+	// cur and live are the reconfig planner's state between its stages
+	// (the rolling planner passes states through its search instead).
+	cur  []Member
+	live map[string]int
 }
 
 // state is where the ensemble is between two stages: the configuration
@@ -348,7 +355,7 @@ func (p *planner) suggest(refused *candidate) string {
 	} else if m > 0 && m < p.reserve {
 		return fmt.Sprintf("set policy.reserve to %d or less", m)
 	}
-	return "no rolling restart keeps a quorum here: use dynamic reconfiguration (3.5.3+, method \"reconfig\", not yet supported), or accept an outage"
+	return "no rolling restart keeps a quorum here: use dynamic reconfiguration (policy.method \"reconfig\", ZooKeeper 3.5.3+: no election per change), or accept an outage"
 }
 
 // margin is the lowest step margin of a candidate's stages.
@@ -444,7 +451,7 @@ func (p *planner) shrinkRefusal(st state, earlier []string, m Member, refused *c
 	}
 	return fmt.Sprintf("removing %s (id %d) would take %d -> %d voters%s: %s; a rolling shrink n -> m needs q(n) <= m - 1 - reserve "+
 		"(once the leaving hosts stop, the old leader must keep a quorum while each remaining voter restarts), and %d <= %d is false; "+
-		"keep %d voters, or use dynamic reconfiguration (3.5.3+, method \"reconfig\", not yet supported), or accept an outage",
+		"keep %d voters, or use dynamic reconfiguration (policy.method \"reconfig\", ZooKeeper 3.5.3+: no election per change), or accept an outage",
 		m.Host, m.ID, n, n-1, after, refused.reason, Quorum(n), n-2-p.reserve, n)
 }
 

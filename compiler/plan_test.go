@@ -197,7 +197,7 @@ func TestPolicies(t *testing.T) {
 		{name: "reserve 1", edit: func(c *schema.Cluster) { c.Policy.Reserve = 1 },
 			wantErr: "reserve 1"},
 		{name: "reconfig", edit: func(c *schema.Cluster) { c.Policy.Method = "reconfig" },
-			wantErr: "not implemented yet"},
+			wantErr: "policy.method \"reconfig\" needs ZooKeeper 3.5.3 or later: 3.4.6"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -27,7 +27,7 @@ datacenters: {
 		line       int
 		path, want string
 	}{
-		{name: "method", spec: head + `hosts: {
+		{name: "method", spec: strings.Replace(head, `"3.8.0"`, `"3.4.6"`, 1) + `hosts: {
 	a: {address: "10.0.0.1", dc: "dc1", myid: 1}
 	b: {address: "10.0.0.2", dc: "dc1", myid: 2}
 	c: {address: "10.0.0.3", dc: "dc1", myid: 3}
@@ -36,7 +36,7 @@ policy: {
 	renumber: "minimal"
 	method:   "reconfig"
 }
-`, line: 15, path: "policy.method", want: `policy.method "reconfig" is not implemented yet`},
+`, line: 15, path: "policy.method", want: `policy.method "reconfig" needs ZooKeeper 3.5.3 or later: 3.4.6 has no dynamic reconfiguration`},
 		// Four voters cannot roll a rename and keep a quorum (dc2's d holds
 		// the highest id, so dc1's c becomes 100); the refusal is about the
 		// renamed host's id, though the spec has no policy block.

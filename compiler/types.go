@@ -26,6 +26,10 @@ const (
 	Restart Action = "restart" // restart the host onto the stage's config
 	Start   Action = "start"   // start a new host (its files have just appeared)
 	Stop    Action = "stop"    // stop a host that leaves the ensemble
+	// Dynamic reconfiguration (policy.method "reconfig"): steps with the
+	// same Op are one `reconfig` call, conditioned on the config version.
+	Add    Action = "add"    // reconfig -add the host's server line
+	Remove Action = "remove" // reconfig -remove the host's id
 )
 
 // Stage kinds.
@@ -37,6 +41,12 @@ const (
 	KindShrinkStop = "shrink-stop" // leaving hosts stop
 	KindShrinkRoll = "shrink-roll" // remaining hosts onto the smaller config
 	KindBootstrap  = "bootstrap"   // no ensemble yet: start every host
+
+	// Dynamic reconfiguration stages.
+	KindReconfigEnable = "reconfig-enable" // rolling restart onto reconfigEnabled=true and a dynamic file
+	KindReconfigRemove = "reconfig-remove" // reconfig -remove; no file changes, the removed hosts keep running
+	KindReconfigAdd    = "reconfig-add"    // renamed hosts restart, joiners start, then reconfig -add
+	KindReconfigStop   = "reconfig-stop"   // hosts already removed by reconfig stop (their files go)
 )
 
 // Leader rules: how the runner orders the live leader's step.
@@ -65,6 +75,13 @@ type Step struct {
 	// LeaderAfter is the leader the story predicts once the step is done
 	// ("" while an election cannot finish).
 	LeaderAfter string `json:"leaderAfter"`
+	// Op numbers the reconfig operation an add or remove step belongs to
+	// (1-based within the stage): the steps of one Op are one call.
+	Op int `json:"op,omitempty"`
+	// Bootstrap lists, under reconfig, the ids of the dynamic config a
+	// started or restarted host boots with: the committed config plus
+	// itself (ZooKeeper then owns its dynamic file).
+	Bootstrap []int `json:"bootstrap,omitempty"`
 }
 
 // Alternative is how a stage runs when another host leads at its start:

@@ -189,7 +189,10 @@ func (m *message) changes(b *strings.Builder) {
 		fmt.Fprintf(b, "- renamed: `%s` id %d → %d\n", r.Host, r.From, r.To)
 		n++
 	}
-	if m.entry == EntryNext {
+	if m.entry == EntryNext && reconfigKind(st.Kind) {
+		m.reconfigChanges(b)
+		n++
+	} else if m.entry == EntryNext {
 		switch st.Kind {
 		case compiler.KindGrowStart:
 			for _, s := range st.Steps {
@@ -256,6 +259,8 @@ func (m *message) runbook(b *strings.Builder) {
 		b.WriteString("2. Config management pulls the files; the new hosts' files appear and it may start them. The roll starts any that are not running, in this order:\n")
 	case compiler.KindShrinkStop:
 		b.WriteString("2. Config management pulls the files; the leaving hosts' files are deleted. The roll stops them, in this order:\n")
+	case compiler.KindReconfigRemove, compiler.KindReconfigAdd, compiler.KindReconfigStop:
+		b.WriteString("2. Config management pulls the files: it creates new hosts' files and deletes leaving hosts' files, and never overwrites `zoo.cfg` or the dynamic config files of a running member (ZooKeeper owns them). The roll runs, in this order, each step gated on `/zookeeper/config`, `conf` on every member and the leader's synced learners:\n")
 	default:
 		b.WriteString("2. Config management pulls the files. A host runs its new configuration only once restarted, in this order, one at a time, each serving again before the next:\n")
 	}

@@ -40,6 +40,11 @@ type Record struct {
 	By          string    `json:"by"`
 	// Note is free text: the acknowledging operator's reason, say.
 	Note string `json:"note,omitempty"`
+	// ConfigFrom and ConfigTo are, for a reconfig add or remove, the
+	// /zookeeper/config version the operation was conditioned on and the
+	// one it committed.
+	ConfigFrom string `json:"configFrom,omitempty"`
+	ConfigTo   string `json:"configTo,omitempty"`
 }
 
 func (r Record) String() string {

@@ -22,49 +22,43 @@ type hostConfig struct {
 	// the client port only on the server lines).
 	HasClientPort bool
 	lines         []string
+	// dynLines are the bootstrap dynamic file's lines (reconfiguration);
+	// nil for a static config.
+	dynLines []string
+}
+
+// dynamicFile is the rendered bootstrap dynamic config file (render.DynamicFile).
+const dynamicFile = "zoo.cfg.dynamic"
+
+// labDynamic is the dynamic file with every server line's client part bound
+// to the server's own address, as labConfig does for static server lines.
+func labDynamic(hc *hostConfig) []byte {
+	var out []string
+	for _, line := range hc.dynLines {
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if ok && strings.HasPrefix(strings.TrimSpace(k), "server.") {
+			line = strings.TrimSpace(k) + "=" + bindClient(strings.TrimSpace(v))
+		}
+		out = append(out, line)
+	}
+	return []byte(strings.Join(out, "\n") + "\n")
 }
 
 // parseHostFiles reads a rendered zoo.cfg and myid and refuses any address
 // outside 127.0.0.0/8: the lab only ever runs on loopback.
-func parseHostFiles(host string, cfg, myid []byte) (*hostConfig, error) {
+func parseHostFiles(host string, cfg, myid, dynamic []byte) (*hostConfig, error) {
 	id, err := strconv.Atoi(strings.TrimSpace(string(myid)))
 	if err != nil {
 		return nil, fmt.Errorf("%s/myid: %q is not a server id", host, strings.TrimSpace(string(myid)))
 	}
 	hc := &hostConfig{MyID: id}
-	sc := bufio.NewScanner(bytes.NewReader(cfg))
-	n := 0
-	for sc.Scan() {
-		n++
-		line := sc.Text()
-		hc.lines = append(hc.lines, line)
-		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
-		if !ok || strings.HasPrefix(strings.TrimSpace(line), "#") {
-			continue
-		}
-		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
-		switch {
-		case k == "clientPort":
-			hc.HasClientPort = true
-			if hc.ClientPort, err = strconv.Atoi(v); err != nil {
-				return nil, fmt.Errorf("%s/zoo.cfg:%d: clientPort: %q is not a port", host, n, v)
-			}
-		case strings.HasPrefix(k, "server."):
-			// zoocfg's parser, the one every package uses: it reads the
-			// bracketed IPv6 addresses the renderer writes.
-			srv, err := zoocfg.ParseServerLine(k, v)
-			if err != nil {
-				return nil, fmt.Errorf("%s/zoo.cfg:%d: %s: %v", host, n, k, err)
-			}
-			if err := loopback(srv.Address); err != nil {
-				return nil, fmt.Errorf("%s/zoo.cfg:%d: %s: %v", host, n, k, err)
-			}
-			if srv.ID == id {
-				hc.Address = srv.Address
-			}
-			if srv.ClientPort != 0 && hc.ClientPort == 0 {
-				hc.ClientPort = srv.ClientPort
-			}
+	if err := hc.scan(host, "zoo.cfg", cfg, &hc.lines); err != nil {
+		return nil, err
+	}
+	if dynamic != nil {
+		hc.dynLines = []string{}
+		if err := hc.scan(host, dynamicFile, dynamic, &hc.dynLines); err != nil {
+			return nil, err
 		}
 	}
 	if hc.Address == "" {
@@ -74,6 +68,49 @@ func parseHostFiles(host string, cfg, myid []byte) (*hostConfig, error) {
 		return nil, fmt.Errorf("%s/zoo.cfg: no clientPort", host)
 	}
 	return hc, nil
+}
+
+// scan reads one file's lines into lines, taking the client port and the
+// host's own address from it.
+func (hc *hostConfig) scan(host, file string, data []byte, lines *[]string) error {
+	id := hc.MyID
+	var err error
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	n := 0
+	for sc.Scan() {
+		n++
+		line := sc.Text()
+		*lines = append(*lines, line)
+		k, v, ok := strings.Cut(strings.TrimSpace(line), "=")
+		if !ok || strings.HasPrefix(strings.TrimSpace(line), "#") {
+			continue
+		}
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch {
+		case k == "clientPort":
+			hc.HasClientPort = true
+			if hc.ClientPort, err = strconv.Atoi(v); err != nil {
+				return fmt.Errorf("%s/%s:%d: clientPort: %q is not a port", host, file, n, v)
+			}
+		case strings.HasPrefix(k, "server."):
+			// zoocfg's parser, the one every package uses: it reads the
+			// bracketed IPv6 addresses the renderer writes.
+			srv, err := zoocfg.ParseServerLine(k, v)
+			if err != nil {
+				return fmt.Errorf("%s/%s:%d: %s: %v", host, file, n, k, err)
+			}
+			if err := loopback(srv.Address); err != nil {
+				return fmt.Errorf("%s/%s:%d: %s: %v", host, file, n, k, err)
+			}
+			if srv.ID == id {
+				hc.Address = srv.Address
+			}
+			if srv.ClientPort != 0 && hc.ClientPort == 0 {
+				hc.ClientPort = srv.ClientPort
+			}
+		}
+	}
+	return nil
 }
 
 func loopback(addr string) error {

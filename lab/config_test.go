@@ -19,7 +19,7 @@ func TestParseHostFilesRefuses(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			_, err := parseHostFiles("zk1", []byte(tc.cfg), []byte(tc.myid))
+			_, err := parseHostFiles("zk1", []byte(tc.cfg), []byte(tc.myid), nil)
 			if err == nil || !strings.Contains(err.Error(), tc.want) {
 				t.Fatalf("got %v, want an error containing %q", err, tc.want)
 			}
@@ -31,7 +31,7 @@ func TestLabConfigOverrides(t *testing.T) {
 	in := "tickTime=2000\ninitLimit=10\ndataDir=/var/lib/zookeeper\nclientPort=2181\n" +
 		"4lw.commands.whitelist=conf,mntr,ruok,srvr\nadmin.enableServer=true\nadmin.serverPort=8080\n" +
 		"server.1=127.0.11.1:2555:3555;2181\nserver.2=127.0.11.2:2555:3555:observer;0.0.0.0:2181\nserver.3=127.0.11.3:2555:3555\n"
-	hc, err := parseHostFiles("zk2", []byte(in), []byte("2\n"))
+	hc, err := parseHostFiles("zk2", []byte(in), []byte("2\n"), nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func TestLabConfigOverridesByVersion(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run("v"+tc.version, func(t *testing.T) {
-			hc, err := parseHostFiles("zk1", []byte(tc.in), []byte("1\n"))
+			hc, err := parseHostFiles("zk1", []byte(tc.in), []byte("1\n"), nil)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -108,5 +108,26 @@ func TestMissingRuntime(t *testing.T) {
 	_, err = FindRuntime("", "", "")
 	if err == nil || !strings.HasPrefix(err.Error(), "java not found: install it with `apt-get install -y zookeeper`") {
 		t.Errorf("missing java: got %v", err)
+	}
+}
+
+// Under reconfiguration the server lines (and the client port) are in the
+// bootstrap dynamic file; the lab binds their client part like zoo.cfg's.
+func TestDynamicFile(t *testing.T) {
+	cfg := "tickTime=2000\nreconfigEnabled=true\ndynamicConfigFile=/etc/zookeeper/conf/zoo.cfg.dynamic\n"
+	dyn := "server.1=127.0.81.1:2555:3555:participant;2181\nserver.2=127.0.81.2:2555:3555:participant;127.0.81.2:2181\n"
+	hc, err := parseHostFiles("zk2", []byte(cfg), []byte("2\n"), []byte(dyn))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if hc.Address != "127.0.81.2" || hc.ClientPort != 2181 || hc.HasClientPort {
+		t.Fatalf("parsed %+v", hc)
+	}
+	want := "server.1=127.0.81.1:2555:3555:participant;127.0.81.1:2181\nserver.2=127.0.81.2:2555:3555:participant;127.0.81.2:2181\n"
+	if got := string(labDynamic(hc)); got != want {
+		t.Errorf("dynamic file:\n%s\nwant:\n%s", got, want)
+	}
+	if _, err := parseHostFiles("zk3", []byte(cfg), []byte("3\n"), []byte(dyn)); err == nil || !strings.Contains(err.Error(), "no server.3 line") {
+		t.Errorf("own id missing: %v", err)
 	}
 }

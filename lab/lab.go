@@ -157,6 +157,7 @@ type record struct {
 func (l *Lab) dir(host string) string      { return filepath.Join(l.opts.State, host) }
 func (l *Lab) cfgPath(host string) string  { return filepath.Join(l.dir(host), "zoo.cfg") }
 func (l *Lab) logPath(host string) string  { return filepath.Join(l.dir(host), "zookeeper.log") }
+func (l *Lab) dynPath(host string) string  { return filepath.Join(l.dir(host), dynamicFile) }
 func (l *Lab) pidPath(host string) string  { return filepath.Join(l.dir(host), "zookeeper.pid") }
 func (l *Lab) recPath(host string) string  { return filepath.Join(l.dir(host), "host.json") }
 func (l *Lab) dataPath(host string) string { return filepath.Join(l.dir(host), "data") }
@@ -165,7 +166,7 @@ func (l *Lab) dataPath(host string) string { return filepath.Join(l.dir(host), "
 func (l *Lab) StartsLog(host string) string { return filepath.Join(l.dir(host), "starts.log") }
 
 type hostFiles struct {
-	cfg, myid []byte
+	cfg, myid, dynamic []byte
 }
 
 // groupFiles splits rendered files by host and parses each host's config.
@@ -187,6 +188,8 @@ func groupFiles(files []File) (map[string]*hostConfig, error) {
 			hf.cfg = f.Data
 		case "myid":
 			hf.myid = f.Data
+		case dynamicFile:
+			hf.dynamic = f.Data
 		}
 	}
 	out := map[string]*hostConfig{}
@@ -194,7 +197,7 @@ func groupFiles(files []File) (map[string]*hostConfig, error) {
 		if hf.cfg == nil || hf.myid == nil {
 			return nil, fmt.Errorf("%s: needs both zoo.cfg and myid", host)
 		}
-		hc, err := parseHostFiles(host, hf.cfg, hf.myid)
+		hc, err := parseHostFiles(host, hf.cfg, hf.myid, hf.dynamic)
 		if err != nil {
 			return nil, err
 		}
@@ -282,8 +285,19 @@ func (l *Lab) ensure(ctx context.Context, host string, hc *hostConfig, stage int
 	if version == "" {
 		version = l.opts.Version
 	}
-	cfg := labConfig(hc, l.dataPath(host), l.opts.TickTime, version, l.opts.Overrides[host])
-	sum := sha256.Sum256(append(append([]byte{}, cfg...), []byte("myid="+strconv.Itoa(hc.MyID))...))
+	extra := l.opts.Overrides[host]
+	var dyn []byte
+	if hc.dynLines != nil {
+		// Under reconfiguration the dynamic file sits beside the lab's
+		// zoo.cfg, where ZooKeeper also writes its zoo.cfg.dynamic.<version>.
+		extra = map[string]string{"dynamicConfigFile": l.dynPath(host)}
+		for k, v := range l.opts.Overrides[host] {
+			extra[k] = v
+		}
+		dyn = labDynamic(hc)
+	}
+	cfg := labConfig(hc, l.dataPath(host), l.opts.TickTime, version, extra)
+	sum := sha256.Sum256(append(append(append([]byte{}, cfg...), dyn...), []byte("myid="+strconv.Itoa(hc.MyID))...))
 	want := hex.EncodeToString(sum[:])
 	rec, _ := l.readRecord(host)
 	pid := readPid(l.pidPath(host))
@@ -306,8 +320,20 @@ func (l *Lab) ensure(ctx context.Context, host string, hc *hostConfig, stage int
 	if err := waitPortFree(ctx, net.JoinHostPort(hc.Address, strconv.Itoa(hc.ClientPort)), l.opts.StopTimeout); err != nil {
 		return HostStatus{Host: host}, fmt.Errorf("%s: %w", host, err)
 	}
-	if err := os.WriteFile(l.cfgPath(host), cfg, 0o644); err != nil {
-		return HostStatus{Host: host}, err
+	// Under reconfiguration ZooKeeper rewrites zoo.cfg and owns its dynamic
+	// files: a restart onto the same rendered files keeps them, as config
+	// management must (docs/config-management.md); only new files (the
+	// enabling stage, a rename, a first start) are written.
+	keepOwn := dyn != nil && rec != nil && rec.ConfigSum == want && isFile(l.cfgPath(host))
+	if !keepOwn {
+		if err := os.WriteFile(l.cfgPath(host), cfg, 0o644); err != nil {
+			return HostStatus{Host: host}, err
+		}
+	}
+	if dyn != nil && !keepOwn {
+		if err := os.WriteFile(l.dynPath(host), dyn, 0o644); err != nil {
+			return HostStatus{Host: host}, err
+		}
 	}
 	if err := os.WriteFile(filepath.Join(l.dataPath(host), "myid"), []byte(strconv.Itoa(hc.MyID)+"\n"), 0o644); err != nil {
 		return HostStatus{Host: host}, err

@@ -63,6 +63,14 @@ type Manifest struct {
 	// server runs; the verifier then looks up that step in the rollout
 	// journal (a host absent here runs stage 0's files, as declared).
 	LastStep map[string]int `json:"lastStep,omitempty"`
+	// Method is the plan's policy.method when it is not rolling.
+	Method string `json:"method,omitempty"`
+	// Under reconfig: Outside are the hosts that run (are live) but are not
+	// members, with the id they run (removed by reconfig, not yet stopped
+	// or renamed), and ServerLines the dynamic-config server line of each
+	// member id, what reconfig -add sends.
+	Outside     []compiler.Member `json:"outside,omitempty"`
+	ServerLines map[int]string    `json:"serverLines,omitempty"`
 }
 
 // ReadManifest reads a stage.json.

@@ -23,7 +23,7 @@ func plan(t testing.TB, dir string) (*schema.Cluster, *compiler.Plan) {
 // with the committed files under clusters/<name>/stages (go test -update
 // rewrites them).
 func TestGolden(t *testing.T) {
-	for _, name := range []string{"reference", "lab"} {
+	for _, name := range []string{"reference", "lab", "reconfig"} {
 		t.Run(name, func(t *testing.T) {
 			dir := filepath.Join("..", "clusters", name)
 			c, p := plan(t, dir)

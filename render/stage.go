@@ -36,13 +36,17 @@ func StageFiles(c *schema.Cluster, p *compiler.Plan, k int) ([]File, error) {
 		live[h] = true
 	}
 	var files []File
-	for _, m := range st.Members {
-		if !live[m.Host] {
-			continue
+	if dynamicStage(c, p, k) {
+		files = dynamicFiles(c, p, k)
+	} else {
+		for _, m := range st.Members {
+			if !live[m.Host] {
+				continue
+			}
+			files = append(files,
+				File{Path: m.Host + "/myid", Data: MyID(m.ID)},
+				File{Path: m.Host + "/zoo.cfg", Data: ZooCfg(c, st.Members, m)})
 		}
-		files = append(files,
-			File{Path: m.Host + "/myid", Data: MyID(m.ID)},
-			File{Path: m.Host + "/zoo.cfg", Data: ZooCfg(c, st.Members, m)})
 	}
 	man, err := json.MarshalIndent(NewManifest(c, p, k), "", "  ")
 	if err != nil {
@@ -77,6 +81,9 @@ func NewManifest(c *schema.Cluster, p *compiler.Plan, k int) *Manifest {
 			}
 			m.LastStep[s.Host] = j
 		}
+	}
+	if p.Policy.Method == schema.MethodReconfig {
+		reconfigManifest(c, p, k, m)
 	}
 	var dcs []*schema.Datacenter
 	for _, d := range c.Datacenters {

@@ -76,12 +76,19 @@ func StageMarkdown(w io.Writer, p *compiler.Plan, k, level int) {
 		}
 	}
 	if len(s.Steps) > 0 {
-		fmt.Fprintf(w, "\nLeader: %s.\n", StoryText(s))
+		if s.Leader != "" {
+			fmt.Fprintf(w, "\nLeader: %s.\n", StoryText(s))
+		}
 		fmt.Fprintf(w, "\nSteps, in the order `zkstage roll` runs them (%s):\n\n", LeaderRuleText(s.LeaderRule))
 		fmt.Fprintln(w, "| # | action | host | id | margin | leader after | rule |")
 		fmt.Fprintln(w, "|---|---|---|---|---|---|---|")
 		for i, st := range s.Steps {
-			fmt.Fprintf(w, "| %d | %s | `%s` | %s | %d | %s | %s |\n", i+1, st.Action, st.Host, stepID(st), st.Expected, orNone(st.LeaderAfter), st.Rule)
+			margin, leader := st.Expected, orNone(st.LeaderAfter)
+			if s.Leader == "" {
+				// No story (reconfig operations): the margin and its rule.
+				margin, leader = st.Margin, "–"
+			}
+			fmt.Fprintf(w, "| %d | %s | `%s` | %s | %d | %s | %s |\n", i+1, st.Action, st.Host, stepID(st), margin, leader, st.Rule)
 		}
 		if m := s.MoveLeader; m != nil {
 			fmt.Fprintf(w, "| %d | move-leader | `%s` | %s | %d | %s | %s |\n", len(s.Steps)+1, m.Host, stepID(*m), m.Expected, orNone(m.LeaderAfter), m.Rule)

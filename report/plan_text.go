@@ -46,7 +46,9 @@ func PlanText(w io.Writer, p *compiler.Plan) error {
 // LeaderChain is the story's leader from today through every stage:
 // "zk5-dc1 (today) -> 01 zk1-dc1 -> ...".
 func LeaderChain(p *compiler.Plan) string {
-	if len(p.Stages) == 0 || p.Stages[0].LeaderAfter == "" && len(p.Stages) == 1 {
+	// The story is the rolling planner's: under reconfig ZooKeeper picks
+	// the leader a removal hands over to.
+	if len(p.Stages) < 2 || p.Policy.Method != "rolling" {
 		return ""
 	}
 	var parts []string
@@ -116,13 +118,18 @@ func stageText(w io.Writer, s *compiler.Stage) {
 			fmt.Fprintf(w, "  removed: %s id %d (%s)\n", m.Host, m.ID, m.Datacenter)
 		}
 	}
-	if s.Index > 0 && (len(s.Steps) > 0 || s.Leader != "") {
+	if s.Index > 0 && s.Leader != "" {
 		fmt.Fprintf(w, "  leader: %s\n", StoryText(s))
 	}
 	if len(s.Steps) > 0 {
 		fmt.Fprintf(w, "  steps, in the order zkstage roll runs them (%s):\n", LeaderRuleText(s.LeaderRule))
 		tw := tabwriter.NewWriter(w, 0, 0, 2, ' ', 0)
 		for i, st := range s.Steps {
+			if s.Leader == "" {
+				// No story (reconfig operations): the margin and its rule.
+				fmt.Fprintf(tw, "    %d.\t%s\t%s\t%s\tmargin %d\t%s\n", i+1, st.Action, st.Host, stepID(st), st.Margin, st.Rule)
+				continue
+			}
 			fmt.Fprintf(tw, "    %d.\t%s\t%s\t%s\tmargin %d\tleader %s\t%s\n", i+1, st.Action, st.Host, stepID(st), st.Expected, orNone(st.LeaderAfter), st.Rule)
 		}
 		if m := s.MoveLeader; m != nil {

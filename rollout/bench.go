@@ -35,7 +35,7 @@ type BenchOptions struct {
 
 // BenchRow is one stage of one method.
 type BenchRow struct {
-	Method    string        `json:"method"` // rolling | naive
+	Method    string        `json:"method"` // rolling | reconfig | naive
 	Stage     int           `json:"stage"`
 	Name      string        `json:"name"`
 	Steps     int           `json:"steps"`
@@ -54,13 +54,17 @@ type BenchResult struct {
 	Rows    []BenchRow `json:"rows"`
 	// Lost counts acknowledged writes missing at the end, per method.
 	Lost map[string]int `json:"lostWrites"`
+	// Skipped names the methods that cannot plan this change, and why
+	// (reconfig before 3.5.3; rolling where no rolling plan keeps quorum).
+	Skipped []string `json:"skipped,omitempty"`
 }
 
 const benchCanary = "/zkstage-bench"
 
-// Bench runs the plan's expansion on two fresh labs under a background
-// writer: every stage rolled by the runner, then the naive method (stop
-// every server, write the final config, start all).
+// Bench runs the plan's change on three fresh labs under a background
+// writer: every stage rolled by the runner under the rolling method, then
+// under dynamic reconfiguration, then the naive method (stop every server,
+// write the final config, start all).
 func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	if o.StepTimeout <= 0 {
 		o.StepTimeout = 2 * time.Minute
@@ -68,17 +72,39 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	if len(o.Plan.Stages) < 2 {
 		return nil, errors.New("bench: the plan has no stage after today: nothing to roll")
 	}
-	for _, m := range []string{"rolling", "naive"} {
+	for _, m := range []string{"rolling", "reconfig", "naive"} {
 		if _, err := os.Stat(filepath.Join(o.State, m)); err == nil {
 			return nil, fmt.Errorf("bench: %s exists: the bench needs empty labs (remove it or choose another --state)", filepath.Join(o.State, m))
 		}
 	}
 	res := &BenchResult{Cluster: o.Cluster.Name, Lost: map[string]int{}}
-	if err := benchRolling(ctx, o, res); err != nil {
-		return res, err
+	rolling, reconfig, why := benchPlans(o.Cluster, o.Plan)
+	if rolling != nil {
+		if err := benchStages(ctx, o, "rolling", rolling, res); err != nil {
+			return res, err
+		}
+	} else {
+		res.Skipped = append(res.Skipped, "rolling: "+why["rolling"])
 	}
-	if err := benchNaive(ctx, o, res); err != nil {
-		return res, err
+	if reconfig != nil {
+		if err := benchStages(ctx, o, "reconfig", reconfig, res); err != nil {
+			return res, err
+		}
+	} else {
+		res.Skipped = append(res.Skipped, "reconfig: "+why["reconfig"])
+	}
+	// The naive method writes the final static configuration: the rolling
+	// plan's last stage (a reconfig plan's files boot each host from its
+	// own bootstrap membership, which is not a configuration to start all
+	// at once).
+	if rolling != nil {
+		no := o
+		no.Cluster, no.Plan = rolling.c, rolling.p
+		if err := benchNaive(ctx, no, res); err != nil {
+			return res, err
+		}
+	} else {
+		res.Skipped = append(res.Skipped, "naive: it starts the rolling plan's final static files, and there is no rolling plan")
 	}
 	return res, nil
 }
@@ -119,51 +145,107 @@ func (o BenchOptions) startAt(ctx context.Context, l *lab.Lab, k int) (*Writer, 
 	return StartWriter(ctx, o.servers(), benchCanary, WriterOptions{})
 }
 
-func benchRolling(ctx context.Context, o BenchOptions, res *BenchResult) error {
-	l, err := o.newLab("rolling")
+// benchStages rolls every stage of plan p (the spec c under one method) on
+// a fresh lab under the writer. Under reconfig it also sums the stages
+// after the enabling one: the membership change proper.
+func benchStages(ctx context.Context, o BenchOptions, method string, pc *planOf, res *BenchResult) error {
+	l, err := o.newLab(method)
 	if err != nil {
 		return err
 	}
 	defer l.Down(context.Background())
-	w, err := o.startAt(ctx, l, 0)
+	po := o
+	po.Cluster, po.Plan = pc.c, pc.p
+	w, err := po.startAt(ctx, l, 0)
 	if err != nil {
-		return fmt.Errorf("bench rolling: stage 0: %w", err)
+		return fmt.Errorf("bench %s: stage 0: %w", method, err)
 	}
 	defer w.Close()
-	total := BenchRow{Method: "rolling", Stage: -1, Name: "total"}
+	total := BenchRow{Method: method, Stage: -1, Name: "total"}
+	change := BenchRow{Method: method, Stage: -1, Name: "after enabling"}
+	var changeStart time.Time
 	t0 := time.Now()
-	for k := 1; k < len(o.Plan.Stages); k++ {
+	for k := 1; k < len(pc.p.Stages); k++ {
 		start := time.Now()
-		r, err := Run(ctx, Options{From: render.NewManifest(o.Cluster, o.Plan, k-1), To: render.NewManifest(o.Cluster, o.Plan, k),
-			Exec: LabExec(l, o.Cluster, o.Plan), Writer: w, StepTimeout: o.StepTimeout})
+		if method == "reconfig" && pc.p.Stages[k].Kind != compiler.KindReconfigEnable && changeStart.IsZero() {
+			changeStart = start
+		}
+		r, err := Run(ctx, Options{From: render.NewManifest(pc.c, pc.p, k-1), To: render.NewManifest(pc.c, pc.p, k),
+			Exec: LabExec(l, pc.c, pc.p), Writer: w, StepTimeout: o.StepTimeout})
 		if err != nil {
 			return err
 		}
 		if !r.OK {
-			return fmt.Errorf("bench rolling: stage %d stopped: %s", k, r.Message)
+			return fmt.Errorf("bench %s: stage %d stopped: %s", method, k, r.Message)
 		}
 		// The stage ends when the client has written again.
 		end := w.waitAck(start, 30*time.Second)
 		ws := w.Stats(start, end)
-		row := BenchRow{Method: "rolling", Stage: k, Name: o.Plan.Stages[k].Name, Steps: len(r.Steps), Duration: end.Sub(start),
+		row := BenchRow{Method: method, Stage: k, Name: pc.p.Stages[k].Name, Steps: len(r.Steps), Duration: end.Sub(start),
 			Stall: ws.Stall, Failed: ws.Failed, Acked: ws.Acked, Elections: r.Elections, Leader: r.Leader}
 		res.Rows = append(res.Rows, row)
-		o.progress("rolling stage %d %s: %s, stall %s, %d failed writes, %d election(s)", k, row.Name,
+		o.progress("%s stage %d %s: %s, stall %s, %d failed writes, %d election(s)", method, k, row.Name,
 			row.Duration.Round(10*time.Millisecond), row.Stall.Round(10*time.Millisecond), row.Failed, row.Elections)
 		total.Steps += row.Steps
 		total.Elections += row.Elections
 		total.Leader = row.Leader
+		if !changeStart.IsZero() {
+			change.Steps += row.Steps
+			change.Elections += row.Elections
+			change.Leader = row.Leader
+		}
 	}
 	end := time.Now()
 	ws := w.Stats(t0, end)
 	total.Duration, total.Stall, total.Failed, total.Acked = end.Sub(t0), ws.Stall, ws.Failed, ws.Acked
 	res.Rows = append(res.Rows, total)
+	if !changeStart.IsZero() && pc.p.Stages[1].Kind == compiler.KindReconfigEnable {
+		cs := w.Stats(changeStart, end)
+		change.Duration, change.Stall, change.Failed, change.Acked = end.Sub(changeStart), cs.Stall, cs.Failed, cs.Acked
+		res.Rows = append(res.Rows, change)
+	}
 	missing, err := w.Check(ctx, 30*time.Second)
 	if err != nil {
 		return err
 	}
-	res.Lost["rolling"] = len(missing)
+	res.Lost[method] = len(missing)
 	return nil
+}
+
+type planOf struct {
+	c *schema.Cluster
+	p *compiler.Plan
+}
+
+// benchPlans plans the spec under both methods: the spec's own, and the
+// other one (reconfig with skipACL, the lab needing no secret; only on
+// 3.5.3+). A method that cannot plan the change is skipped, with why.
+func benchPlans(c *schema.Cluster, p *compiler.Plan) (rolling, reconfig *planOf, why map[string]string) {
+	why = map[string]string{}
+	own := &planOf{c: c, p: p}
+	other := *c
+	other.Policy = c.Policy
+	other.Settings = c.Settings
+	if c.Policy.Method == schema.MethodReconfig {
+		reconfig = own
+		other.Policy.Method, other.Policy.ReconfigAuth, other.Policy.SuperDigest, other.Policy.ReconfigEnabled = schema.MethodRolling, "", "", false
+		other.Settings.ConfigDir = ""
+	} else {
+		rolling = own
+		other.Policy.Method, other.Policy.ReconfigAuth = schema.MethodReconfig, schema.AuthSkipACL
+		other.Settings.ConfigDir = "/etc/zookeeper/conf"
+	}
+	op, err := compiler.Compile(&other)
+	if err != nil {
+		why[other.Policy.Method] = err.Error()
+		return rolling, reconfig, why
+	}
+	if other.Policy.Method == schema.MethodReconfig {
+		reconfig = &planOf{c: &other, p: op}
+	} else {
+		rolling = &planOf{c: &other, p: op}
+	}
+	return rolling, reconfig, why
 }
 
 func benchNaive(ctx context.Context, o BenchOptions, res *BenchResult) error {

@@ -9,7 +9,7 @@ import (
 	"github.com/zkstage/zkstage/lab/labtest"
 )
 
-// BenchmarkExpansion runs the bench (rolling vs naive) on the test topology
+// BenchmarkExpansion runs the bench (rolling, reconfig, naive) on the test topology
 // and reports the longest write stall of each method. Not a timed test:
 //
 //	go test ./rollout -run '^$' -bench Expansion -benchtime 1x
@@ -29,10 +29,14 @@ func BenchmarkExpansion(b *testing.B) {
 		}
 		for _, r := range res.Rows {
 			switch {
-			case r.Method == "rolling" && r.Stage < 0:
+			case r.Method == "rolling" && r.Name == "total":
 				b.ReportMetric(r.Stall.Seconds(), "rolling-stall-s")
 				b.ReportMetric(float64(r.Failed), "rolling-failed-writes")
 				b.ReportMetric(float64(r.Elections), "rolling-elections")
+			case r.Method == "reconfig" && r.Name == "after enabling":
+				b.ReportMetric(r.Stall.Seconds(), "reconfig-change-stall-s")
+				b.ReportMetric(float64(r.Failed), "reconfig-change-failed-writes")
+				b.ReportMetric(float64(r.Elections), "reconfig-change-elections")
 			case r.Method == "naive":
 				b.ReportMetric(r.Stall.Seconds(), "naive-stall-s")
 				b.ReportMetric(float64(r.Failed), "naive-failed-writes")

@@ -42,6 +42,9 @@ type Preview struct {
 
 // NewPreview describes the roll of stage `to` after stage `from`.
 func NewPreview(from, to *render.Manifest, dir string) (*Preview, error) {
+	if to != nil && from != nil && IsReconfigStage(to.Kind) {
+		return reconfigPreview(from, to, dir), nil
+	}
 	r, err := newRunner(Options{From: from, To: to, Dir: dir})
 	if err != nil {
 		return nil, err

@@ -300,6 +300,11 @@ func (r *runner) isDone(st *state, s compiler.Step) bool {
 	if !o.Serving || o.ID != s.ID {
 		return false
 	}
+	if r.to.Kind == compiler.KindReconfigEnable {
+		// The membership does not change and nothing a server answers
+		// tells reconfigEnabled: the journal records the restart.
+		return r.journal.Find(r.to.Fingerprint, r.to.Stage, s.Host) != nil
+	}
 	if r.shows.Membership {
 		return o.Config == cfgTo
 	}
@@ -314,7 +319,7 @@ func (r *runner) isDone(st *state, s compiler.Step) bool {
 
 // doneSource says how isDone knew.
 func (r *runner) doneSource(s compiler.Step) string {
-	if !r.shows.Membership && s.Action == compiler.Restart && (s.FromID == nil || *s.FromID == s.ID) {
+	if (!r.shows.Membership || r.to.Kind == compiler.KindReconfigEnable) && s.Action == compiler.Restart && (s.FromID == nil || *s.FromID == s.ID) {
 		return verify.SourceJournal
 	}
 	return "observed"
@@ -378,6 +383,9 @@ func (r *runner) env(s compiler.Step) StepEnv {
 // or a canary writer that cannot start; a roll that stops is a Result that
 // is not OK, with Failure naming the host and why.
 func Run(ctx context.Context, o Options) (*Result, error) {
+	if o.To != nil && IsReconfigStage(o.To.Kind) {
+		return runReconfig(ctx, o, nil)
+	}
 	r, err := newRunner(o)
 	if err != nil {
 		return nil, err

@@ -120,6 +120,7 @@ func check(c *Cluster, user cue.Value, file string) (cueerrors.Error, []Warning)
 			votersByDC[h.DC]++
 		}
 	}
+	checkReconfig(c, fail, warn)
 	if errs != nil {
 		return errs, warns
 	}

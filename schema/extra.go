@@ -13,20 +13,22 @@ import (
 // safety depends on them (zoo.cfg is read as Java properties, where the last
 // of two equal keys wins, silently).
 var owned = map[string]string{
-	"tickTime":               "from settings.tickTime",
-	"initLimit":              "from settings.initLimit",
-	"syncLimit":              "from settings.syncLimit",
-	"dataDir":                "from settings.dataDir",
-	"dataLogDir":             "from settings.dataLogDir",
-	"clientPort":             "from ports.client (or a host's ports.client)",
-	"clientPortAddress":      "from settings.clientBind",
-	"peerType":               "from a host's role",
-	"dynamicConfigFile":      "(membership is static: the plan's stages change it)",
-	"reconfigEnabled":        "(false: the plan's stages change membership, not reconfig)",
-	"standaloneEnabled":      "(false: a one-server stage must not fall back to standalone mode)",
-	"4lw.commands.whitelist": "(conf, mntr, ruok, srvr: what the verifier needs)",
-	"admin.enableServer":     "from settings.adminServer.enabled",
-	"admin.serverPort":       "from settings.adminServer.port",
+	"tickTime":          "from settings.tickTime",
+	"initLimit":         "from settings.initLimit",
+	"syncLimit":         "from settings.syncLimit",
+	"dataDir":           "from settings.dataDir",
+	"dataLogDir":        "from settings.dataLogDir",
+	"clientPort":        "from ports.client (or a host's ports.client)",
+	"clientPortAddress": "from settings.clientBind",
+	"peerType":          "from a host's role",
+	"dynamicConfigFile": "(from policy.method: reconfig writes it beside zoo.cfg in settings.configDir)",
+	"reconfigEnabled":   "(from policy.method: false for rolling, true for reconfig)",
+	"skipACL":           "(from policy.reconfigAuth)",
+	"DigestAuthenticationProvider.superDigest": "(from policy.superDigest)",
+	"standaloneEnabled":                        "(false: a one-server stage must not fall back to standalone mode)",
+	"4lw.commands.whitelist":                   "(conf, mntr, ruok, srvr: what the verifier needs)",
+	"admin.enableServer":                       "from settings.adminServer.enabled",
+	"admin.serverPort":                         "from settings.adminServer.port",
 }
 
 // ReservedKey reports whether zkstage renders key itself, or refuses it.

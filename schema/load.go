@@ -106,6 +106,12 @@ func LoadBytes(file string, src []byte) (*Cluster, []Warning, error) {
 		// it says "address".
 		c.Settings.ClientBind = "any"
 	}
+	if c.Policy.Method != MethodReconfig {
+		// Only dynamic reconfiguration reads these: cleared for rolling so
+		// that a rolling spec decodes (and hashes, see render.SpecHash) as
+		// it did before they existed.
+		c.Policy.ReconfigAuth, c.Settings.ConfigDir = "", ""
+	}
 	c.PolicyPos = posOf(user, "policy", file)
 	c.ReservePos = posOf(user, "policy.reserve", file)
 	// A refusal about the method or the renumbering points at the field,

@@ -37,7 +37,7 @@ hosts: h4: {address: "10.0.0.4", dc: "a", role: "observer"}
 	}
 	s := c.Settings
 	if s.TickTime != 2000 || s.InitLimit != 10 || s.SyncLimit != 5 || s.DataDir != "/var/lib/zookeeper" ||
-		s.DataLogDir != "" || s.AdminServer != (AdminServer{Enabled: false, Port: 8080}) || s.ClientBind != "address" || len(s.Extra) != 0 {
+		s.DataLogDir != "" || s.AdminServer != (AdminServer{Enabled: false, Port: 8080}) || s.ClientBind != "address" || len(s.Extra) != 0 || s.ConfigDir != "" {
 		t.Errorf("settings %+v", s)
 	}
 	if want := (Policy{Renumber: "minimal", Reserve: 0, Method: "rolling"}); c.Policy != want {

@@ -34,14 +34,17 @@ type Ports struct {
 
 // Settings are the zoo.cfg settings shared by every host.
 type Settings struct {
-	TickTime    int               `json:"tickTime"`
-	InitLimit   int               `json:"initLimit"`
-	SyncLimit   int               `json:"syncLimit"`
-	DataDir     string            `json:"dataDir"`
-	DataLogDir  string            `json:"dataLogDir,omitempty"`
-	AdminServer AdminServer       `json:"adminServer"`
-	ClientBind  string            `json:"clientBind"`
-	Extra       map[string]string `json:"extra"`
+	TickTime    int         `json:"tickTime"`
+	InitLimit   int         `json:"initLimit"`
+	SyncLimit   int         `json:"syncLimit"`
+	DataDir     string      `json:"dataDir"`
+	DataLogDir  string      `json:"dataLogDir,omitempty"`
+	AdminServer AdminServer `json:"adminServer"`
+	ClientBind  string      `json:"clientBind"`
+	// ConfigDir is where zoo.cfg lives on the hosts (the dynamic config
+	// file goes beside it under policy.method "reconfig").
+	ConfigDir string            `json:"configDir,omitempty"`
+	Extra     map[string]string `json:"extra"`
 }
 
 // AdminServer configures ZooKeeper's embedded HTTP admin server (3.5+).
@@ -126,4 +129,19 @@ type Policy struct {
 	// case; omitted from JSON when false so the spec hash of every spec
 	// written before the field existed stays the same.
 	AcceptNeverLeader bool `json:"acceptNeverLeader,omitempty"`
+	// ReconfigEnabled: the ensemble already runs dynamic configs (method
+	// reconfig only: no enabling stage).
+	ReconfigEnabled bool `json:"reconfigEnabled,omitempty"`
+	// ReconfigAuth is superDigest or skipACL; SuperDigest the digest the
+	// servers get for superDigest.
+	ReconfigAuth string `json:"reconfigAuth,omitempty"`
+	SuperDigest  string `json:"superDigest,omitempty"`
 }
+
+// Reconfig methods and authentication.
+const (
+	MethodRolling   = "rolling"
+	MethodReconfig  = "reconfig"
+	AuthSuperDigest = "superDigest"
+	AuthSkipACL     = "skipACL"
+)

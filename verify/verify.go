@@ -62,6 +62,9 @@ func Run(ctx context.Context, m *render.Manifest, opts Options) (*Report, error)
 		return nil, errors.New("manifest has no members")
 	}
 	live := m.LiveMembers()
+	// Under reconfig a removed host may still run, outside the
+	// configuration, as a non-voting follower: it is checked with the rest.
+	live = append(live, m.Outside...)
 	if len(live) == 0 {
 		return nil, fmt.Errorf("stage %d: no live member (the manifest's live list names no member)", m.Stage)
 	}

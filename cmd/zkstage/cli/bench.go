@@ -23,17 +23,23 @@ func init() {
 		Name:    "bench",
 		Usage:   "bench DIR [--state DIR] [--step-timeout D] [--tick-time MS] [--zookeeper-home DIR] [--zookeeper-homes DIR] [-o text|json]",
 		Example: "zkstage bench clusters/lab --state /tmp/bench",
-		Short:   "measure the staged expansion against stop-all/start-all on the lab",
-		Long: `Runs the plan of DIR twice on fresh lab ensembles (zkstage lab: one real
-ZooKeeper per host on its loopback address), with a client writing
+		Short:   "measure rolling, reconfig and stop-all/start-all on the lab",
+		Long: `Runs the change of DIR three times on fresh lab ensembles (zkstage lab: one
+real ZooKeeper per host on its loopback address), with a client writing
 sequential znodes the whole time on its own session:
 
-  rolling  stage 00 up, then every stage rolled by the runner (zkstage roll's
-           gates, leader last)
-  naive    stage 00 up, then every server stopped, the final config written
-           and every server started
+  rolling   stage 00 up, then every stage of the rolling plan rolled by the
+            runner (zkstage roll's gates, leader last)
+  reconfig  stage 00 up, then every stage of the dynamic-reconfiguration
+            plan (3.5.3+; skipACL in the lab): the enabling rolling restart,
+            then reconfig -remove/-add; "after enabling" sums the change
+            proper
+  naive     stage 00 up, then every server stopped, the final config written
+            and every server started
 
-and prints, per stage and for the naive method: duration, longest write
+The spec's own method is one of the two plans; the other is planned from
+the same spec (a method that cannot plan the change is skipped, with why).
+It prints, per stage and for the naive method: duration, longest write
 stall (the longest gap between two acknowledged writes), failed writes,
 leader elections (from the leader's epoch) and the leader at the end, plus
 any acknowledged write missing at the end. The spec must use loopback
@@ -42,7 +48,7 @@ spec's release line, from --zookeeper-home, --zookeeper-homes or Debian's
 package. The labs live under --state (default: a new temporary folder,
 removed afterwards); they are stopped at the end.`,
 		Flags: func(fs *pflag.FlagSet) {
-			state = fs.String("state", "", "folder for the two labs (rolling/, naive/); must not hold them yet")
+			state = fs.String("state", "", "folder for the labs (rolling/, reconfig/, naive/); must not hold them yet")
 			zkHome, zkHomes = zookeeperFlags(fs)
 			tick = fs.Int("tick-time", 200, "tickTime override in ms (0: keep the rendered one)")
 			stepTimeout = fs.Duration("step-timeout", 2*time.Minute, "time allowed to each step and to the naive restart")
@@ -129,9 +135,12 @@ func printBench(env *Env, res *rollout.BenchResult) {
 			r.Stall.Round(10*time.Millisecond), r.Failed, r.Acked, r.Elections, orDash(r.Leader))
 	}
 	tw.Flush()
-	for _, m := range []string{"rolling", "naive"} {
+	for _, m := range []string{"rolling", "reconfig", "naive"} {
 		if n, ok := res.Lost[m]; ok {
 			fmt.Fprintf(env.Stdout, "%s: %d acknowledged writes lost\n", m, n)
 		}
+	}
+	for _, s := range res.Skipped {
+		fmt.Fprintf(env.Stdout, "skipped %s\n", s)
 	}
 }

@@ -15,7 +15,7 @@ import (
 
 // TestLiveScripts runs the scripts under testdata/live, which start real
 // ZooKeeper servers with `zkstage lab` (on clusters/lab's 127.0.1-3.x
-// addresses). The runtime is found as the lab tests find theirs: the
+// addresses; reconfig_shrink on 127.0.84.x). The runtime is found as the lab tests find theirs: the
 // version clusters/lab declares, from the folder of upstream installs
 // (labtest.Homes, passed on to zkstage as $ZKSTAGE_ZOOKEEPER_HOMES) or
 // Debian's package. [zookeeper] is false when java or that ZooKeeper is
