@@ -665,12 +665,20 @@ func deadlineOf(ctx context.Context, def time.Duration) time.Time {
 
 // waitGateNow observes until the gate of the state so far passes.
 func (rr *reconfigRun) waitGateNow(ctx context.Context, s *compiler.Step) (*state, []string) {
+	var lastSt *state
+	var last []string
 	for {
 		st := rr.observe(ctx)
 		problems := rr.gateNow(ctx, st, s)
+		if ctx.Err() != nil && last != nil {
+			// Cut short by the step's deadline: the last whole
+			// observation's verdict stands (see runner.waitGate).
+			return lastSt, last
+		}
 		if len(problems) == 0 {
 			return st, nil
 		}
+		lastSt, last = st, problems
 		select {
 		case <-ctx.Done():
 			return st, problems

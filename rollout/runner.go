@@ -663,12 +663,22 @@ func (r *runner) precheck(st *state, s compiler.Step, sr *StepResult) (string, [
 // waitGate observes until the gate passes or ctx ends; it returns the last
 // observation and the problems that kept the gate closed.
 func (r *runner) waitGate(ctx context.Context, s compiler.Step) (*state, []string) {
+	var lastSt *state
+	var last []string
 	for {
 		st := r.observe(ctx)
+		if ctx.Err() != nil && last != nil {
+			// The step's deadline cut this observation short: its probes
+			// say "timeout" for hosts that answered, or refused, in time
+			// before. The verdict is the last whole observation's (seen:
+			// a stopped host reported as "timeout", not "not running").
+			return lastSt, last
+		}
 		problems := r.gate(st, s)
 		if len(problems) == 0 {
 			return st, nil
 		}
+		lastSt, last = st, problems
 		select {
 		case <-ctx.Done():
 			return st, problems
