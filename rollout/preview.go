@@ -9,12 +9,12 @@ import (
 
 // PreviewStep is one planned step as --dry-run shows it.
 type PreviewStep struct {
-	Plan    int      `json:"plan"`
-	Action  string   `json:"action"`
-	Host    string   `json:"host"`
-	Address string   `json:"address"`
-	ID      int      `json:"id"`
-	FromID  *int     `json:"fromId,omitempty"`
+	Plan    int    `json:"plan"`
+	Action  string `json:"action"`
+	Host    string `json:"host"`
+	Address string `json:"address"`
+	ID      int    `json:"id"`
+	FromID  *int   `json:"fromId,omitempty"`
 	// Margin is the floor the runner checks live before the step (the
 	// worst over every starting leader); Expected and Rule are the step in
 	// the plan's story, from the expected leader, and LeaderAfter the

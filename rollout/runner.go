@@ -121,21 +121,21 @@ type StepResult struct {
 
 // Result is the outcome of a roll.
 type Result struct {
-	Cluster   string        `json:"cluster"`
-	Stage     int           `json:"stage"`
-	StageName string        `json:"stageName"`
-	Kind      string        `json:"kind"`
-	OK        bool          `json:"ok"`
-	Steps     []StepResult  `json:"steps"`
-	Failure   *StepResult   `json:"failure,omitempty"`
-	Message   string        `json:"message,omitempty"`
-	Leader    string        `json:"leader,omitempty"`
+	Cluster   string       `json:"cluster"`
+	Stage     int          `json:"stage"`
+	StageName string       `json:"stageName"`
+	Kind      string       `json:"kind"`
+	OK        bool         `json:"ok"`
+	Steps     []StepResult `json:"steps"`
+	Failure   *StepResult  `json:"failure,omitempty"`
+	Message   string       `json:"message,omitempty"`
+	Leader    string       `json:"leader,omitempty"`
 	// StartLeader is the leader found live before the first step; the
 	// plan's story assumes the manifest's Leader.
 	StartLeader string        `json:"startLeader,omitempty"`
 	Elections   int           `json:"elections"`
-	Duration  time.Duration `json:"durationNs"`
-	Writes    *WriteStats   `json:"writes,omitempty"`
+	Duration    time.Duration `json:"durationNs"`
+	Writes      *WriteStats   `json:"writes,omitempty"`
 	// MissingWrites are acknowledged canary writes not found at the end.
 	MissingWrites []string `json:"missingWrites,omitempty"`
 	Warnings      []string `json:"warnings,omitempty"`
