@@ -44,6 +44,15 @@ func Compile(c *schema.Cluster) (*Plan, error) {
 		q.stages[0].Why = append(q.stages[0].Why, "new hosts take ids no host runs today, so that they can join before the renames")
 		p = q
 	}
+	return p.result()
+}
+
+// result is the plan the planner's stages make, with what both methods
+// add to it: the placement of the final configuration and its warnings,
+// the never-leader rule, the story's warnings, the strict hint and the
+// fingerprint.
+func (p *planner) result() (*Plan, error) {
+	c := p.c
 	plan := &Plan{
 		Cluster:  c.Name,
 		Version:  c.Version.String(),
@@ -142,9 +151,11 @@ func (p *planner) member(host string, id int) Member {
 	}
 }
 
-func (p *planner) build() error {
-	var st state
-	st.live = map[string]int{}
+// today is the ensemble as it runs now (the members with a myid and the
+// ids they run); it also sets what the simulations need of the spec: each
+// host's datacenter and the most preferred one. Both planners start here.
+func (p *planner) today() state {
+	st := state{live: map[string]int{}}
 	for _, name := range schema.SortedHosts(p.c) {
 		if h := p.c.Hosts[name]; h.MyID != nil {
 			st.cur = append(st.cur, p.member(name, *h.MyID))
@@ -157,6 +168,11 @@ func (p *planner) build() error {
 		p.dc[name] = h.DC
 	}
 	p.pref = mostPreferred(p.c)
+	return st
+}
+
+func (p *planner) build() error {
+	st := p.today()
 	if len(st.cur) > 0 && countVoters(st.cur) == 0 {
 		h := st.cur[0].Host
 		return p.refuseAt(p.c.Hosts[h].RolePos, []string{"hosts", h, "role"},
@@ -296,8 +312,9 @@ func largest(n int, try func(k int) candidate) (int, candidate, *candidate) {
 
 func describeRename(r Rename) string { return fmt.Sprintf("%s %d -> %d", r.Host, r.From, r.To) }
 
-// sim builds a stage simulation from state st.
-func (p *planner) sim(st state, a, b []Member, live map[string]int, steps []Step, rule string, onB bool, expected string) *stageSim {
+// sim builds a stage simulation with what the planner knows of the spec
+// (datacenters, the most preferred one).
+func (p *planner) sim(a, b []Member, live map[string]int, steps []Step, rule string, onB bool, expected string) *stageSim {
 	return &stageSim{a: a, b: b, live: live, steps: steps, leaderRule: rule, onB: onB, expected: expected, pref: p.pref, dc: p.dc}
 }
 
@@ -315,7 +332,7 @@ func (p *planner) renameStage(st state, rs []Rename) candidate {
 	for _, m := range b {
 		steps = append(steps, Step{Action: Restart, Host: m.Host, ID: m.ID})
 	}
-	ss := p.sim(st, st.cur, b, st.live, steps, LeaderFirst, false, st.leader)
+	ss := p.sim(st.cur, b, st.live, steps, LeaderFirst, false, st.leader)
 	out := simulate(ss, p.reserve)
 	var names []string
 	for _, r := range rs {
@@ -404,7 +421,7 @@ func (p *planner) growStages(st state, add []Member) candidate {
 	for _, m := range st.cur {
 		roll = append(roll, Step{Action: Restart, Host: m.Host, ID: m.ID})
 	}
-	rs := p.sim(st, st.cur, b, st.live, roll, LeaderLast, false, st.leader)
+	rs := p.sim(st.cur, b, st.live, roll, LeaderLast, false, st.leader)
 	rollOut := simulate(rs, p.reserve)
 	r := Stage{Kind: KindGrowRoll, Members: b, LeaderRule: LeaderLast, Added: add}
 	story(&r, rs, rollOut)
@@ -415,7 +432,7 @@ func (p *planner) growStages(st state, add []Member) candidate {
 	for _, m := range sorted {
 		start = append(start, Step{Action: Start, Host: m.Host, ID: m.ID})
 	}
-	ss := p.sim(st, b, b, st.liveCopy(), start, "", true, r.LeaderAfter)
+	ss := p.sim(b, b, st.liveCopy(), start, "", true, r.LeaderAfter)
 	startOut := simulate(ss, p.reserve)
 	s := Stage{Kind: KindGrowStart, Members: b, Added: add}
 	story(&s, ss, startOut)
@@ -473,7 +490,7 @@ func (p *planner) shrinkStages(st state, rm []Member) candidate {
 	for _, m := range sorted {
 		stops = append(stops, Step{Action: Stop, Host: m.Host, ID: m.ID})
 	}
-	ss := p.sim(st, st.cur, st.cur, st.live, stops, LeaderLast, true, st.leader)
+	ss := p.sim(st.cur, st.cur, st.live, stops, LeaderLast, true, st.leader)
 	stopOut := simulate(ss, p.reserve)
 	stop := Stage{Kind: KindShrinkStop, Members: st.cur, LeaderRule: LeaderLast, Removed: rm}
 	story(&stop, ss, stopOut)
@@ -487,7 +504,7 @@ func (p *planner) shrinkStages(st state, rm []Member) candidate {
 	for _, m := range b {
 		roll = append(roll, Step{Action: Restart, Host: m.Host, ID: m.ID})
 	}
-	rs := p.sim(st, st.cur, b, remaining, roll, LeaderLast, false, stop.LeaderAfter)
+	rs := p.sim(st.cur, b, remaining, roll, LeaderLast, false, stop.LeaderAfter)
 	rollOut := simulate(rs, p.reserve)
 	roll2 := Stage{Kind: KindShrinkRoll, Members: b, LeaderRule: LeaderLast, Removed: rm}
 	story(&roll2, rs, rollOut)

@@ -41,48 +41,24 @@ func compileReconfig(c *schema.Cluster) (*Plan, error) {
 	if err := p.buildReconfig(); err != nil {
 		return nil, err
 	}
-	plan := &Plan{
-		Cluster:  c.Name,
-		Version:  c.Version.String(),
-		Policy:   Policy{Renumber: c.Policy.Renumber, Reserve: c.Policy.Reserve, Method: c.Policy.Method},
-		Stages:   p.stages,
-		Warnings: p.warnings,
-	}
 	// Reconfig operations have no story to follow (ZooKeeper picks the
 	// leader a removal hands over to): a step's expected margin is its
 	// margin.
-	for i := range plan.Stages {
-		if plan.Stages[i].Leader != "" {
+	for i := range p.stages {
+		if p.stages[i].Leader != "" {
 			continue
 		}
-		for j := range plan.Stages[i].Steps {
-			st := &plan.Stages[i].Steps[j]
+		for j := range p.stages[i].Steps {
+			st := &p.stages[i].Steps[j]
 			st.Expected = st.Margin
 		}
 	}
-	plan.Placement = placement(c, p.stages[len(p.stages)-1].Members)
-	plan.Warnings = append(plan.Warnings, placementWarnings(plan.Placement)...)
-	if err := p.neverLeaders(plan); err != nil {
-		return nil, err
-	}
-	plan.Fingerprint = fingerprint(plan)
-	return plan, nil
+	return p.result()
 }
 
 func (p *planner) buildReconfig() error {
-	p.live = map[string]int{}
-	for _, name := range schema.SortedHosts(p.c) {
-		if h := p.c.Hosts[name]; h.MyID != nil {
-			p.cur = append(p.cur, p.member(name, *h.MyID))
-			p.live[name] = *h.MyID
-		}
-	}
-	sortMembers(p.cur)
-	p.dc = map[string]string{}
-	for name, h := range p.c.Hosts {
-		p.dc[name] = h.DC
-	}
-	p.pref = mostPreferred(p.c)
+	st := p.today()
+	p.cur, p.live = st.cur, st.live
 	p.push(Stage{Name: "current", Kind: KindCurrent, Members: p.cur, Safe: true,
 		Why: []string{"the ensemble as it is today"}}, p.live)
 	p.stages[0].Why = append(p.stages[0].Why, p.assign.why...)
@@ -132,7 +108,7 @@ func (p *planner) enableStage() error {
 			leader = m.Host // the highest id wins at equal zxids
 		}
 	}
-	ss := p.sim(state{}, p.cur, p.cur, p.live, steps, LeaderLast, false, leader)
+	ss := p.sim(p.cur, p.cur, p.live, steps, LeaderLast, false, leader)
 	out := simulate(ss, p.reserve)
 	st := Stage{Name: "enable-reconfig", Kind: KindReconfigEnable, Members: p.cur, LeaderRule: LeaderLast,
 		Why: []string{fmt.Sprintf("the ensemble runs static configs: one rolling restart, ascending id, leader last, onto reconfigEnabled=true, standaloneEnabled=false, a dynamic config file and %s; the membership does not change; min margin %d (reserve %d); this stage costs one election",

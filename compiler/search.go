@@ -52,11 +52,9 @@ func (n *searchNode) key() string {
 }
 
 func (n *searchNode) less(o *searchNode) bool {
-	if n.cost != o.cost {
-		for i := range n.cost {
-			if n.cost[i] != o.cost[i] {
-				return n.cost[i] < o.cost[i]
-			}
+	for i := range n.cost {
+		if n.cost[i] != o.cost[i] {
+			return n.cost[i] < o.cost[i]
 		}
 	}
 	return n.path < o.path

@@ -89,20 +89,8 @@ func ZooCfgDynamic(c *schema.Cluster, self compiler.Member) []byte {
 	b.WriteString("# Config management creates them once and never overwrites them. The stage is named in stage.json.\n")
 	kv := func(k string, v interface{}) { fmt.Fprintf(&b, "%s=%s\n", k, zoocfg.EscapeValue(fmt.Sprint(v))) }
 	s := c.Settings
-	kv("tickTime", s.TickTime)
-	kv("initLimit", s.InitLimit)
-	kv("syncLimit", s.SyncLimit)
-	kv("dataDir", s.DataDir)
-	if s.DataLogDir != "" {
-		kv("dataLogDir", s.DataLogDir)
-	}
-	kv("4lw.commands.whitelist", strings.Join(Whitelist, ","))
-	if s.AdminServer.Enabled {
-		kv("admin.enableServer", "true")
-		kv("admin.serverPort", s.AdminServer.Port)
-	} else {
-		kv("admin.enableServer", "false")
-	}
+	timingAndData(kv, s)
+	whitelistAndAdmin(kv, s)
 	kv("reconfigEnabled", "true")
 	// A configuration shrunk to one member must not fall back to
 	// standalone mode (it could never be grown again by reconfig).

@@ -32,13 +32,7 @@ func ZooCfg(c *schema.Cluster, config []compiler.Member, self compiler.Member) [
 	// zoo.cfg with Properties.load (C:\\zk stays C:\zk).
 	kv := func(k string, v interface{}) { fmt.Fprintf(&b, "%s=%s\n", k, zoocfg.EscapeValue(fmt.Sprint(v))) }
 	s := c.Settings
-	kv("tickTime", s.TickTime)
-	kv("initLimit", s.InitLimit)
-	kv("syncLimit", s.SyncLimit)
-	kv("dataDir", s.DataDir)
-	if s.DataLogDir != "" {
-		kv("dataLogDir", s.DataLogDir)
-	}
+	timingAndData(kv, s)
 	dynamic := c.Version.Dynamic()
 	if !dynamic {
 		// 3.4 has no client address in server lines.
@@ -47,13 +41,7 @@ func ZooCfg(c *schema.Cluster, config []compiler.Member, self compiler.Member) [
 			kv("clientPortAddress", self.Address)
 		}
 	} else {
-		kv("4lw.commands.whitelist", strings.Join(Whitelist, ","))
-		if s.AdminServer.Enabled {
-			kv("admin.enableServer", "true")
-			kv("admin.serverPort", s.AdminServer.Port)
-		} else {
-			kv("admin.enableServer", "false")
-		}
+		whitelistAndAdmin(kv, s)
 		// Static membership: zkstage owns the config, ZooKeeper must not
 		// rewrite it, and a one-member stage must not fall back to
 		// standalone mode.
@@ -96,3 +84,27 @@ func ServerLine(c *schema.Cluster, m compiler.Member) string {
 
 // MyID renders a myid file.
 func MyID(id int) []byte { return []byte(fmt.Sprintf("%d\n", id)) }
+
+// timingAndData are the first settings of every zoo.cfg, static or the
+// static part under reconfiguration.
+func timingAndData(kv func(string, interface{}), s schema.Settings) {
+	kv("tickTime", s.TickTime)
+	kv("initLimit", s.InitLimit)
+	kv("syncLimit", s.SyncLimit)
+	kv("dataDir", s.DataDir)
+	if s.DataLogDir != "" {
+		kv("dataLogDir", s.DataLogDir)
+	}
+}
+
+// whitelistAndAdmin are the 3.5+ four-letter-word whitelist and the
+// AdminServer switch.
+func whitelistAndAdmin(kv func(string, interface{}), s schema.Settings) {
+	kv("4lw.commands.whitelist", strings.Join(Whitelist, ","))
+	if s.AdminServer.Enabled {
+		kv("admin.enableServer", "true")
+		kv("admin.serverPort", s.AdminServer.Port)
+	} else {
+		kv("admin.enableServer", "false")
+	}
+}

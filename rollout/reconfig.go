@@ -173,42 +173,7 @@ func runReconfig(ctx context.Context, o Options, beforeOp func(context.Context))
 	}
 	sort.Strings(r.hosts)
 
-	res := &Result{Cluster: r.to.Cluster, Stage: r.to.Stage, StageName: r.to.Name, Kind: r.to.Kind}
-	start := time.Now()
-	r.writer = o.Writer
-	ownWriter := false
-	if r.writer == nil && o.Canary != "" {
-		w, err := StartWriter(ctx, rr.serversNow(), o.Canary, WriterOptions{})
-		if err != nil {
-			return nil, err
-		}
-		r.writer, ownWriter = w, true
-	}
-	rr.roll(ctx, res)
-	res.Duration = time.Since(start)
-	res.Interrupted = ctx.Err() != nil
-	if r.writer != nil {
-		ws := r.writer.Stats(start, time.Now())
-		res.Writes = &ws
-	}
-	if ownWriter {
-		cctx := context.WithoutCancel(ctx)
-		missing, err := r.writer.Check(cctx, 30*time.Second)
-		switch {
-		case err != nil:
-			res.Warnings = append(res.Warnings, "canary: could not check the acknowledged writes: "+err.Error())
-		case len(missing) > 0:
-			res.MissingWrites = missing
-			res.OK = false
-			res.Message = fmt.Sprintf("%d acknowledged canary writes are missing under %s", len(missing), o.Canary)
-		default:
-			if err := r.writer.Cleanup(cctx, 30*time.Second); err != nil {
-				res.Warnings = append(res.Warnings, err.Error())
-			}
-		}
-		r.writer.Close()
-	}
-	return res, nil
+	return r.withCanary(ctx, o, rr.serversNow(), func(res *Result) { rr.roll(ctx, res) })
 }
 
 // serversNow are the client addresses of the hosts running now.

@@ -393,18 +393,26 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 	if r.opts.Exec == nil {
 		return nil, errors.New("rollout: no executor (--exec)")
 	}
+	return r.withCanary(ctx, o, r.servers(), func(res *Result) { r.roll(ctx, res) })
+}
+
+// withCanary runs roll with the canary writer of o (its own, started on
+// servers, when o.Canary names one), times the roll and adds the writes'
+// figures; its own writer's acknowledged writes are checked at the end.
+// The rolling and the reconfig runner share it.
+func (r *runner) withCanary(ctx context.Context, o Options, servers []string, roll func(*Result)) (*Result, error) {
 	res := &Result{Cluster: r.to.Cluster, Stage: r.to.Stage, StageName: r.to.Name, Kind: r.to.Kind}
 	start := time.Now()
 	r.writer = o.Writer
 	ownWriter := false
 	if r.writer == nil && o.Canary != "" {
-		w, err := StartWriter(ctx, r.servers(), o.Canary, WriterOptions{})
+		w, err := StartWriter(ctx, servers, o.Canary, WriterOptions{})
 		if err != nil {
 			return nil, err
 		}
 		r.writer, ownWriter = w, true
 	}
-	r.roll(ctx, res)
+	roll(res)
 	res.Duration = time.Since(start)
 	res.Interrupted = ctx.Err() != nil
 	if r.writer != nil {
@@ -424,8 +432,7 @@ func Run(ctx context.Context, o Options) (*Result, error) {
 			res.MissingWrites = missing
 			res.OK = false
 			res.Message = fmt.Sprintf("%d acknowledged canary writes are missing under %s", len(missing), o.Canary)
-		}
-		if len(missing) == 0 && err == nil {
+		default:
 			if err := r.writer.Cleanup(cctx, 30*time.Second); err != nil {
 				res.Warnings = append(res.Warnings, err.Error())
 			}
