@@ -12,6 +12,20 @@ func (r *runner) liveMargin(st *state, s compiler.Step) (int, string) {
 	if st.Leader == "" {
 		return -1, "no single live leader: " + leadersText(st.Leaders)
 	}
+	return compiler.LiveMargin(r.from.Members, r.to.Members, r.liveHosts(st), st.Leader, s)
+}
+
+// handover is the host the others elect while step s's host, the live
+// leader, is down, or "" (compiler.Handover).
+func (r *runner) handover(st *state, s compiler.Step) string {
+	if st.Leader == "" {
+		return ""
+	}
+	return compiler.Handover(r.from.Members, r.to.Members, r.liveHosts(st), st.Leader, s)
+}
+
+// liveHosts is the observed state in the simulator's terms.
+func (r *runner) liveHosts(st *state) []compiler.LiveHost {
 	var hosts []compiler.LiveHost
 	for _, name := range r.hosts {
 		o := st.Hosts[name]
@@ -27,7 +41,7 @@ func (r *runner) liveMargin(st *state, s compiler.Step) (int, string) {
 		}
 		hosts = append(hosts, compiler.LiveHost{Name: name, ID: id, OnB: cfg == 1, Live: !o.Down, Following: o.Serving})
 	}
-	return compiler.LiveMargin(r.from.Members, r.to.Members, hosts, st.Leader, s)
+	return hosts
 }
 
 func leadersText(ls []string) string {

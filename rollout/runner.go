@@ -54,6 +54,11 @@ type Options struct {
 	// tell which restarts are done, and verify cannot pass without an
 	// acknowledgement.
 	NoJournal bool
+	// HandoverWait bounds how long a leader's restart waits, its host
+	// stopped, for the others to elect the leader the plan predicts before
+	// the host starts again (default 10s; see runner.exec). Past it the
+	// host starts anyway: the ensemble needs it more than the placement.
+	HandoverWait time.Duration
 }
 
 // EventKind is what happened to a step.
@@ -117,6 +122,9 @@ type StepResult struct {
 	// Source says how an already-done step was known: "observed" or
 	// "journal" (3.4 shows no membership).
 	Source string `json:"source,omitempty"`
+	// Handover tells how a leader's restart ran as stop, the others'
+	// election, start (runner.exec); empty for a plain command.
+	Handover string `json:"handover,omitempty"`
 }
 
 // Result is the outcome of a roll.
@@ -194,6 +202,9 @@ func newRunner(o Options) (*runner, error) {
 	}
 	if o.Poll <= 0 {
 		o.Poll = 250 * time.Millisecond
+	}
+	if o.HandoverWait <= 0 {
+		o.HandoverWait = 10 * time.Second
 	}
 	r := &runner{opts: o, from: o.From, to: o.To, members: map[string]compiler.Member{}, fromID: map[string]int{},
 		steps: o.To.Steps, done: map[int]bool{}, shows: verify.ShowsFor(o.To.Version)}
@@ -606,7 +617,7 @@ func (r *runner) step(ctx context.Context, st *state, i, k, n int, sr *StepResul
 	r.emit(Event{Kind: EventStart, K: k, N: n, Step: s, Leader: sr.WasLeader})
 	sctx, cancel := context.WithDeadline(ctx, sr.Started.Add(r.opts.StepTimeout))
 	defer cancel()
-	err := r.opts.Exec.Exec(sctx, r.env(s))
+	err := r.exec(ctx, sctx, st, s, sr)
 	sr.CommandTime = time.Since(sr.Started)
 	if err != nil {
 		switch {

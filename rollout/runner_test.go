@@ -102,6 +102,44 @@ func TestLiveMargin(t *testing.T) {
 	}
 }
 
+// TestHandover: which restarts run as stop, the others' election, start.
+func TestHandover(t *testing.T) {
+	tests := []struct {
+		name   string
+		stage  int
+		leader string
+		onTo   []string
+		down   []string
+		host   string
+		want   string
+	}{
+		{name: "grow-roll leader last: the other four elect", stage: 2, leader: "zk1-dc1", onTo: []string{"zk2-dc1", "zk3-dc1", "zk4-dc1", "zk5-dc1"}, host: "zk1-dc1", want: "zk5-dc1"},
+		{name: "a follower's restart is plain", stage: 2, leader: "zk1-dc1", host: "zk2-dc1", want: ""},
+		{name: "the others lack a quorum without it: plain restart", stage: 2, leader: "zk1-dc1", onTo: []string{"zk2-dc1", "zk3-dc1", "zk4-dc1", "zk5-dc1"}, down: []string{"zk2-dc1"}, host: "zk1-dc1", want: ""},
+		{name: "rename stage, kept-id leader last: the renamed host wins", stage: 1, leader: "zk5-dc1", onTo: []string{"zk1-dc1", "zk2-dc1", "zk3-dc1", "zk4-dc1"}, host: "zk5-dc1", want: "zk1-dc1"},
+		{name: "renamed leader first: the old-config hosts elect", stage: 1, leader: "zk1-dc1", host: "zk1-dc1", want: "zk5-dc1"},
+		{name: "start steps never hand over", stage: 3, leader: "zk1-dc1", host: "zk1-dc2", want: ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			r := labRunner(t, tt.stage)
+			onTo := map[string]bool{}
+			for _, h := range tt.onTo {
+				onTo[h] = true
+				r.done[r.stepOf(h)] = true
+			}
+			st := fakeState(r, tt.leader, onTo, tt.down...)
+			i := r.stepOf(tt.host)
+			if i < 0 {
+				t.Fatalf("no step for %s", tt.host)
+			}
+			if got := r.handover(st, r.steps[i]); got != tt.want {
+				t.Errorf("handover %q, want %q", got, tt.want)
+			}
+		})
+	}
+}
+
 func TestNextOrder(t *testing.T) {
 	tests := []struct {
 		name   string

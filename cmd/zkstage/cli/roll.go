@@ -318,6 +318,11 @@ func printRoll(env *Env, res *rollout.Result, canary bool) {
 		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
+	for _, s := range append(append([]rollout.StepResult{}, res.Steps...), derefSteps(res.LeaderMove)...) {
+		if s.Handover != "" {
+			fmt.Fprintf(w, "leader handover at step %d (%s): %s\n", s.K, s.Host, s.Handover)
+		}
+	}
 	if mv := res.LeaderMove; mv != nil {
 		fmt.Fprintf(w, "leader moved: %s (leader now %s)\n", mv.Reason, orDash(mv.LeaderAfter))
 	}
@@ -331,6 +336,13 @@ func printRoll(env *Env, res *rollout.Result, canary bool) {
 	for _, warn := range res.Warnings {
 		fmt.Fprintf(env.Stderr, "warning: %s\n", warn)
 	}
+}
+
+func derefSteps(s *rollout.StepResult) []rollout.StepResult {
+	if s == nil {
+		return nil
+	}
+	return []rollout.StepResult{*s}
 }
 
 func orDash(s string) string {
