@@ -226,7 +226,7 @@ func (p *planner) removeStage(rm []Member) candidate {
 		Why: []string{fmt.Sprintf("one reconfig -remove of %s, conditioned on the config version: it commits only with a quorum of the %d-voter and of the %d-voter configuration, so no election; min margin %d (reserve %d)",
 			strings.Join(names, ","), countVoters(p.cur), countVoters(b), margin, p.reserve),
 			"no file changes: the removed hosts keep running, non-voting, until a later stage stops or renames them (ZooKeeper owns the dynamic config file)"}}
-	st.Why = append(st.Why, "if a removed id leads, ZooKeeper hands the leadership over to a member of the new configuration of its own choosing, not the highest id (a new epoch, no election round)")
+	st.Why = append(st.Why, removedLeaderWhy(b, mostPreferred(p.c)))
 	for _, m := range b {
 		if m.Voter() && p.c.Datacenters[m.Datacenter].Leader == schema.LeaderNever {
 			st.Why = append(st.Why, fmt.Sprintf("if the leader is removed here, %s (id %d, %s, leader: never) may take over: the verifier then fails the leader's datacenter until it is moved", m.Host, m.ID, m.Datacenter))

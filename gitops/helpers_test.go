@@ -62,10 +62,16 @@ func newTestRepo(t *testing.T) *testRepo {
 // version ("" keeps the spec's).
 func newTestRepoVersion(t *testing.T, version string) *testRepo {
 	t.Helper()
+	return newTestRepoOf(t, "testdata/lab41", version)
+}
+
+// newTestRepoOf is a config repository holding the spec in src at version
+// ("" keeps the spec's).
+func newTestRepoOf(t *testing.T, src, version string) *testRepo {
+	t.Helper()
 	isolate(t)
 	r := &testRepo{t: t, dir: t.TempDir()}
 	r.git("init", "-q", "-b", "main")
-	src := "testdata/lab41"
 	if version != "" {
 		src = labtest.ClusterAtVersion(t, src, version)
 	}

@@ -29,10 +29,36 @@ func TestLiveGateFollowsTheRollout(t *testing.T) {
 	}
 }
 
+// TestLiveGateUnderReconfig is the same promise under dynamic
+// reconfiguration (3.5.10 and 3.8.0; 127.0.85.x and 127.0.86.x): the
+// stages turn reconfiguration on, remove the id of a host being renamed,
+// and add it under its new id with two joiners. The rendered files on the
+// branches are the static part (and the joiners' bootstrap dynamic
+// files); the gate's live check must see each stage through
+// /zookeeper/config, which ZooKeeper owns once reconfiguration is on.
+func TestLiveGateUnderReconfig(t *testing.T) {
+	for _, v := range []string{"3.5.10", "3.8.0"} {
+		t.Run(v, func(t *testing.T) {
+			labtest.RequireVersion(t, v)
+			t.Setenv(rollout.EnvReconfigAuth, "super:zkstage-test")
+			gateFollowsRollout(t, newTestRepoOf(t, "testdata/reconfig85", v), true)
+		})
+	}
+}
+
 func liveGate(t *testing.T, version string) {
 	labtest.RequireVersion(t, version)
-	r := newTestRepoVersion(t, version)
+	gateFollowsRollout(t, newTestRepoVersion(t, version), false)
+}
+
+// gateFollowsRollout stages r's spec and walks the branches in order: each
+// gate fails on the live check until the previous stage is rolled out, and
+// passes after; main's last manifest then verifies live. With znodeConfig,
+// every passing gate from stage 1 on must have checked the membership
+// through /zookeeper/config.
+func gateFollowsRollout(t *testing.T, r *testRepo, znodeConfig bool) {
 	c, p := r.plan()
+	version := c.Version.String()
 	n := branchNames(p)
 	r.mustStage(StageOptions{})
 	l := labtest.NewLabVersion(t, version, nil)
@@ -64,6 +90,18 @@ func liveGate(t *testing.T, version string) {
 		}
 		if res.Verify == nil || res.VerifiedStage != max(k-1, 0) {
 			t.Fatalf("gate of %s verified stage %d, want %d", n[k], res.VerifiedStage, max(k-1, 0))
+		}
+		if znodeConfig && k >= 2 {
+			var seen *verify.Check
+			for i, ch := range res.Verify.Checks {
+				if ch.Name == verify.CheckZNodeConfig {
+					seen = &res.Verify.Checks[i]
+				}
+			}
+			if seen == nil || seen.Status != verify.Pass {
+				t.Fatalf("gate of %s: the membership was not verified through /zookeeper/config: %+v", n[k], seen)
+			}
+			t.Logf("stage %02d gate: %s", k, seen.Message)
 		}
 		t.Logf("stage %02d gate passes after: %s", k, res.Checks[2].Message)
 	}

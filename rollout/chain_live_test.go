@@ -60,7 +60,7 @@ func leaderChainAsPlanned(t *testing.T, version string) {
 			}
 			handovers++
 			t.Logf("stage %d step %d %s: %s", k, s.K, s.Host, s.Handover)
-			if !strings.Contains(s.Handover, "as the plan predicts") {
+			if !strings.Contains(s.Handover, "as predicted") {
 				t.Errorf("stage %d step %d %s: %s", k, s.K, s.Host, s.Handover)
 			}
 		}

@@ -17,7 +17,13 @@ import (
 // costs no availability: the host is down for the step either way, and the
 // ensemble serves again as soon as the others have elected.
 func (r *runner) exec(ctx, sctx context.Context, st *state, s compiler.Step, sr *StepResult) error {
-	winner := r.handover(st, s)
+	return r.execWith(ctx, sctx, s, r.handover(st, s), sr)
+}
+
+// execWith runs s as stop, wait for winner to lead, start when winner is
+// set, else as one command. The reconfig runner names the winner itself
+// (its leader restarts move the leadership between committed members).
+func (r *runner) execWith(ctx, sctx context.Context, s compiler.Step, winner string, sr *StepResult) error {
 	if winner == "" {
 		return r.opts.Exec.Exec(sctx, r.env(s))
 	}
@@ -33,11 +39,11 @@ func (r *runner) exec(ctx, sctx context.Context, st *state, s compiler.Step, sr 
 	waited := time.Since(t0).Round(10 * time.Millisecond)
 	switch {
 	case leader == winner:
-		sr.Handover = fmt.Sprintf("stopped, then started once %s led (%s), as the plan predicts", leader, waited)
+		sr.Handover = fmt.Sprintf("stopped, then started once %s led (%s), as predicted", leader, waited)
 	case leader != "":
-		sr.Handover = fmt.Sprintf("stopped, then started once %s led (%s); the plan predicts %s", leader, waited, winner)
+		sr.Handover = fmt.Sprintf("stopped, then started once %s led (%s); %s was predicted", leader, waited, winner)
 	default:
-		sr.Handover = fmt.Sprintf("stopped; no other host led within %s (the plan predicts %s), started again", waited, winner)
+		sr.Handover = fmt.Sprintf("stopped; no other host led within %s (%s was predicted), started again", waited, winner)
 	}
 	// The host is down now: it starts again even when the roll was
 	// interrupted or the step's time ran out, since leaving it stopped

@@ -123,15 +123,7 @@ func runReconfig(ctx context.Context, o Options, beforeOp func(context.Context))
 	if o.Exec == nil {
 		return nil, errors.New("rollout: no executor (--exec)")
 	}
-	if o.StepTimeout <= 0 {
-		o.StepTimeout = 2 * time.Minute
-	}
-	if o.ProbeTimeout <= 0 {
-		o.ProbeTimeout = 2 * time.Second
-	}
-	if o.Poll <= 0 {
-		o.Poll = 250 * time.Millisecond
-	}
+	o.defaults()
 	r := &runner{opts: o, from: o.From, to: o.To, members: map[string]compiler.Member{}, fromID: map[string]int{},
 		steps: o.To.Steps, done: map[int]bool{}, shows: verify.ShowsFor(o.To.Version)}
 	rr := &reconfigRun{runner: r, committed: o.From.Members, running: map[string]int{}, lines: o.To.ServerLines, beforeOp: beforeOp}
@@ -306,12 +298,7 @@ func (rr *reconfigRun) placeLeader(ctx context.Context, res *Result) {
 	if L == "" || rr.dcOf(L) == pref {
 		return
 	}
-	next, nextID := "", -1
-	for _, m := range rr.committed {
-		if _, ok := rr.running[m.Host]; ok && m.Host != L && m.Voter() && m.ID > nextID {
-			next, nextID = m.Host, m.ID
-		}
-	}
+	next, nextID := rr.successor(L)
 	if next == "" || rr.dcOf(next) != pref {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("the leader %s is in %s, not in the preferred %s; restarting it would elect %s (id %d) in %s, so it stays", L, rr.dcOf(L), pref, next, nextID, rr.dcOf(next)))
 		return
@@ -328,6 +315,18 @@ func (rr *reconfigRun) placeLeader(ctx context.Context, res *Result) {
 	}
 	sr.Reason = fmt.Sprintf("the leader %s was in %s; %s (id %d) in %s won the election its restart started", L, rr.dcOf(L), next, nextID, pref)
 	res.Elections += sr.Elections
+}
+
+// successor is the voter of the committed configuration that wins the
+// election once leader L goes away: with equal zxids the highest running id.
+func (rr *reconfigRun) successor(L string) (string, int) {
+	next, nextID := "", -1
+	for _, m := range rr.committed {
+		if _, ok := rr.running[m.Host]; ok && m.Host != L && m.Voter() && m.ID > nextID {
+			next, nextID = m.Host, m.ID
+		}
+	}
+	return next, nextID
 }
 
 // alreadyDone: the committed configuration is already this stage's (an
@@ -394,7 +393,11 @@ func (rr *reconfigRun) hostStep(ctx context.Context, st *state, i, k, n int, sr 
 	emitStart(rr.runner, k, n, s, sr)
 	sctx, cancel := context.WithDeadline(ctx, sr.Started.Add(rr.opts.StepTimeout))
 	defer cancel()
-	err := rr.opts.Exec.Exec(sctx, rr.env(s))
+	winner := ""
+	if s.Action == compiler.Restart && st.Leader == s.Host {
+		winner, _ = rr.successor(s.Host)
+	}
+	err := rr.execWith(ctx, sctx, s, winner, sr)
 	sr.CommandTime = time.Since(sr.Started)
 	if err != nil {
 		sr.Status, sr.Reason = StatusFailed, err.Error()

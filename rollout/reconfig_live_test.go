@@ -68,13 +68,19 @@ type reconfigFixture struct {
 
 func newReconfigFixture(t *testing.T, version string, shrink bool) *reconfigFixture {
 	t.Helper()
+	return newReconfigFixtureSpec(t, version, reconfigSpec(version, shrink))
+}
+
+// newReconfigFixtureSpec is the lab of spec (at version) up at stage 0.
+func newReconfigFixtureSpec(t *testing.T, version, spec string) *reconfigFixture {
+	t.Helper()
 	labtest.RequireVersion(t, version)
 	if h := labtest.Homes(); h != "" {
 		t.Setenv(lab.EnvZooKeeperHomes, h)
 	}
 	t.Setenv(EnvReconfigAuth, reconfigPassword)
 	dir := t.TempDir()
-	if err := os.WriteFile(filepath.Join(dir, "cluster.cue"), []byte(reconfigSpec(version, shrink)), 0o644); err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "cluster.cue"), []byte(spec), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	c, _, err := schema.Load(dir)

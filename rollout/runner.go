@@ -185,13 +185,8 @@ func (o Options) validate() error {
 	return nil
 }
 
-func newRunner(o Options) (*runner, error) {
-	// From == To: the caller waits for a stage's end state (no step).
-	if o.From != o.To || o.From == nil {
-		if err := o.validate(); err != nil {
-			return nil, err
-		}
-	}
+// defaults fills the options left zero, for both runners.
+func (o *Options) defaults() {
 	if o.StepTimeout <= 0 {
 		o.StepTimeout = 2 * time.Minute
 	}
@@ -206,6 +201,16 @@ func newRunner(o Options) (*runner, error) {
 	if o.HandoverWait <= 0 {
 		o.HandoverWait = 10 * time.Second
 	}
+}
+
+func newRunner(o Options) (*runner, error) {
+	// From == To: the caller waits for a stage's end state (no step).
+	if o.From != o.To || o.From == nil {
+		if err := o.validate(); err != nil {
+			return nil, err
+		}
+	}
+	o.defaults()
 	r := &runner{opts: o, from: o.From, to: o.To, members: map[string]compiler.Member{}, fromID: map[string]int{},
 		steps: o.To.Steps, done: map[int]bool{}, shows: verify.ShowsFor(o.To.Version)}
 	seen := map[string]bool{}
