@@ -235,8 +235,26 @@ func (rr *reconfigRun) roll(ctx context.Context, res *Result) {
 			ConfigZnode, cfg.Version, cfg.ids(), rr.from.Stage, strings.Join(d, "; "))
 		return
 	}
-	k := 0
+	// Host steps an interrupted run did (a joiner started, a renamed host
+	// restarted under its new id) are done; without --resume the stage is
+	// refused, as a rolling one is.
+	st0 := rr.observe(ctx)
+	k, ok := rr.markDone(res, func(s compiler.Step) (bool, string) { return rr.hostDone(st0, s), "observed" })
+	if !ok {
+		return
+	}
+	for i, s := range rr.steps {
+		if rr.done[i] {
+			rr.running[s.Host] = s.ID
+			m := rr.members[s.Host]
+			m.ID = s.ID
+			rr.members[s.Host] = m
+		}
+	}
 	for _, b := range rr.batches() {
+		if rr.done[b.idx[0]] {
+			continue
+		}
 		first := rr.steps[b.idx[0]]
 		// Pre-step check: the gate of the state so far must hold (a few
 		// rounds, so one slow answer does not stop a healthy roll).
@@ -315,6 +333,22 @@ func (rr *reconfigRun) placeLeader(ctx context.Context, res *Result) {
 	}
 	sr.Reason = fmt.Sprintf("the leader %s was in %s; %s (id %d) in %s won the election its restart started", L, rr.dcOf(L), next, nextID, pref)
 	res.Elections += sr.Elections
+}
+
+// hostDone tells whether host step s of an earlier, interrupted run is
+// done: the host serves under the step's id although the stage started
+// with it stopped (a joiner) or under another id (a renamed host). A
+// restart that keeps the id leaves nothing to see, so it is never done.
+func (rr *reconfigRun) hostDone(st *state, s compiler.Step) bool {
+	if s.Action != compiler.Start && s.Action != compiler.Restart {
+		return false
+	}
+	o := st.Hosts[s.Host]
+	if o == nil || !o.Serving || o.ID != s.ID {
+		return false
+	}
+	before, ran := rr.running[s.Host]
+	return !ran || before != s.ID
 }
 
 // successor is the voter of the committed configuration that wins the

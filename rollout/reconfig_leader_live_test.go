@@ -126,3 +126,123 @@ func (f *reconfigFixture) leaderTo(t *testing.T, host string) {
 		}
 	}
 }
+
+// reconfigResumeSpec: three servers in dc1 with reconfiguration on, one
+// renamed 2 -> 100, and two joiners in dc2: a remove stage, then an add
+// stage of five host and op steps.
+func reconfigResumeSpec(version string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "name: \"rcr\"\nversion: %q\nports: {client: 2181, quorum: 2555, election: 3555}\n", version)
+	b.WriteString("datacenters: {\n\tdc1: {leader: \"preferred\", priority: 1}\n\tdc2: {leader: \"allowed\", priority: 2}\n}\nhosts: {\n")
+	for i := 1; i <= 3; i++ {
+		fmt.Fprintf(&b, "\t\"zk%d-dc1\": {address: \"127.0.81.%d\", dc: \"dc1\", myid: %d}\n", i, i, i-1)
+	}
+	for i := 1; i <= 2; i++ {
+		fmt.Fprintf(&b, "\t\"zk%d-dc2\": {address: \"127.0.82.%d\", dc: \"dc2\"}\n", i, i)
+	}
+	b.WriteString("}\nsettings: {tickTime: 200, initLimit: 10, syncLimit: 5}\n")
+	fmt.Fprintf(&b, "policy: {method: \"reconfig\", reconfigEnabled: true, superDigest: %q}\n", superDigest(reconfigPassword))
+	return b.String()
+}
+
+// TestReconfigResume: an add stage stopped after its first host steps (the
+// renamed host restarted under its new id, one joiner started) is refused
+// on a second run without --resume, touching nothing, and with --resume
+// continues from the live state: the done steps are reported as already
+// done and not run again (the renamed host keeps its process), the rest
+// runs, and /zookeeper/config ends with the stage's members.
+func TestReconfigResume(t *testing.T) {
+	for _, v := range []string{"3.5.10", "3.8.0"} {
+		t.Run(v, func(t *testing.T) { reconfigResume(t, v) })
+	}
+}
+
+func reconfigResume(t *testing.T, version string) {
+	f := newReconfigFixtureSpec(t, version, reconfigResumeSpec(version))
+	var kinds []string
+	for _, st := range f.p.Stages[1:] {
+		kinds = append(kinds, st.Kind)
+	}
+	if strings.Join(kinds, " ") != "reconfig-remove reconfig-add" {
+		t.Fatalf("plan stages %v", kinds)
+	}
+	ctx := context.Background()
+	res, err := Run(ctx, f.opts(1, nil))
+	if err != nil || !res.OK {
+		t.Fatalf("stage 1: %v %+v", err, res)
+	}
+	f.verify(t, 1)
+
+	// The second run of stage 2 "dies" at the second joiner's start: the
+	// command fails before it does anything.
+	add := f.p.Stages[2]
+	var joiners []string
+	for _, s := range add.Steps {
+		if s.Action == "start" {
+			joiners = append(joiners, s.Host)
+		}
+	}
+	if len(joiners) != 2 || add.Steps[0].Action != "restart" || add.Steps[0].Host != "zk3-dc1" {
+		t.Fatalf("add stage steps %+v", add.Steps)
+	}
+	inner := LabExec(f.lab, f.c, f.p)
+	o := f.opts(2, nil)
+	o.Exec = ExecFunc(func(ctx context.Context, s StepEnv) error {
+		if s.Host == joiners[1] {
+			return fmt.Errorf("killed (test)")
+		}
+		return inner.Exec(ctx, s)
+	})
+	res, err = Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logResult(t, res)
+	if res.OK || res.Failure == nil || res.Failure.Host != joiners[1] {
+		t.Fatalf("interrupted run: ok=%v failure %+v", res.OK, res.Failure)
+	}
+	pid := f.lab.HostStatus(ctx, "zk3-dc1").Pid
+
+	res, err = Run(ctx, f.opts(2, nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.OK || !strings.Contains(res.Message, "partly rolled out already (2 of") || !strings.Contains(res.Message, "--resume") {
+		t.Fatalf("second run without --resume: ok=%v %s", res.OK, res.Message)
+	}
+	if st := f.lab.HostStatus(ctx, joiners[1]); st.Running {
+		t.Fatalf("the refused run started %s", joiners[1])
+	}
+	t.Logf("without --resume: %s", res.Message)
+
+	o = f.opts(2, nil)
+	o.Resume = true
+	res, err = Run(ctx, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logResult(t, res)
+	if !res.OK {
+		t.Fatalf("resumed run: %s", res.Message)
+	}
+	for _, s := range res.Steps {
+		want := StatusDone
+		if s.Host == "zk3-dc1" && s.Action == "restart" || s.Host == joiners[0] {
+			want = StatusAlreadyDone
+		}
+		if s.Status != want {
+			t.Errorf("resumed run: %s %s %s, want %s", s.Action, s.Host, s.Status, want)
+		}
+	}
+	if now := f.lab.HostStatus(ctx, "zk3-dc1").Pid; now != pid {
+		t.Errorf("zk3-dc1 restarted again on resume (pid %d -> %d)", pid, now)
+	}
+	f.verify(t, 2)
+	cfg, err := readConfig(ctx, f.servers()[0], 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.ids() != "0,1,3,4,100" {
+		t.Errorf("%s lists %s, want 0,1,3,4,100", ConfigZnode, cfg.ids())
+	}
+}

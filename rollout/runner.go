@@ -307,6 +307,39 @@ func (r *runner) liveNow() []string {
 	return out
 }
 
+// markDone marks the steps that done says are done already. Without
+// Options.Resume a partly done stage is refused (res.Message, false), so
+// that a second run never passes for the first one unnoticed; with it the
+// done steps are reported as already done, numbered first. It returns the
+// number of steps marked.
+func (r *runner) markDone(res *Result, done func(compiler.Step) (bool, string)) (int, bool) {
+	var already []string
+	source := map[int]string{}
+	for i, s := range r.steps {
+		if ok, src := done(s); ok {
+			source[i] = src
+			already = append(already, fmt.Sprintf("%s %s (%s)", s.Action, s.Host, src))
+		}
+	}
+	if len(already) > 0 && !r.opts.Resume {
+		res.Message = fmt.Sprintf("stage %d is partly rolled out already (%d of %d steps done: %s): run with --resume to continue from the live state",
+			r.to.Stage, len(already), len(r.steps), strings.Join(already, ", "))
+		return 0, false
+	}
+	k := 0
+	for i := range r.steps {
+		if src, ok := source[i]; ok {
+			k++
+			r.done[i] = true
+			res.Steps[i].K = k
+			res.Steps[i].Status = StatusAlreadyDone
+			res.Steps[i].Source = src
+			r.emit(Event{Kind: EventSkipped, K: k, N: len(r.steps), Step: r.steps[i], Message: "already done"})
+		}
+	}
+	return k, true
+}
+
 // isDone tells from an observation whether a step is done.
 func (r *runner) isDone(st *state, s compiler.Step) bool {
 	o := st.Hosts[s.Host]
@@ -492,30 +525,9 @@ func (r *runner) roll(ctx context.Context, res *Result) {
 			r.journal = l
 		}
 	}
-	var already []string
-	for i, s := range r.steps {
-		if r.isDone(st, s) {
-			r.done[i] = true
-			already = append(already, fmt.Sprintf("%s %s (%s)", s.Action, s.Host, r.doneSource(s)))
-		}
-	}
-	k := 0
-	if len(already) > 0 && !r.opts.Resume {
-		for i := range r.done {
-			delete(r.done, i)
-		}
-		res.Message = fmt.Sprintf("stage %d is partly rolled out already (%d of %d steps done: %s): run with --resume to continue from the live state",
-			r.to.Stage, len(already), n, strings.Join(already, ", "))
+	k, ok := r.markDone(res, func(s compiler.Step) (bool, string) { return r.isDone(st, s), r.doneSource(s) })
+	if !ok {
 		return
-	}
-	for i := range r.steps {
-		if r.done[i] {
-			k++
-			res.Steps[i].K = k
-			res.Steps[i].Status = StatusAlreadyDone
-			res.Steps[i].Source = r.doneSource(r.steps[i])
-			r.emit(Event{Kind: EventSkipped, K: k, N: n, Step: r.steps[i], Message: "already done"})
-		}
 	}
 	for {
 		var remaining []int
