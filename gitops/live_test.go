@@ -76,6 +76,16 @@ func gateFollowsRollout(t *testing.T, r *testRepo, znodeConfig bool) {
 			t.Fatalf("gate of %s before the previous stage is rolled out: %v, want only the live check failing\n%+v", n[k], st, res.Checks)
 		}
 		t.Logf("stage %02d gate fails before: %s", k, res.Checks[2].Message)
+		// Turning reconfiguration on changes neither the membership nor
+		// conf: only /zookeeper/config's version (0 while static) tells
+		// that the enabling stage has not run.
+		if znodeConfig && k > 0 && p.Stages[k-1].Kind == compiler.KindReconfigEnable {
+			ch := zkConfigCheck(res.Verify)
+			if ch == nil || ch.Status != verify.Fail || !strings.Contains(ch.Message, "version=0") {
+				t.Fatalf("gate of %s before the enabling stage: /zookeeper/config check %+v, want a failure on version=0", n[k], ch)
+			}
+			t.Logf("stage %02d gate: %s", k, ch.Message)
+		}
 	}
 	passes := func(base string, k int) {
 		t.Helper()
@@ -92,12 +102,7 @@ func gateFollowsRollout(t *testing.T, r *testRepo, znodeConfig bool) {
 			t.Fatalf("gate of %s verified stage %d, want %d", n[k], res.VerifiedStage, max(k-1, 0))
 		}
 		if znodeConfig && k >= 2 {
-			var seen *verify.Check
-			for i, ch := range res.Verify.Checks {
-				if ch.Name == verify.CheckZNodeConfig {
-					seen = &res.Verify.Checks[i]
-				}
-			}
+			seen := zkConfigCheck(res.Verify)
 			if seen == nil || seen.Status != verify.Pass {
 				t.Fatalf("gate of %s: the membership was not verified through /zookeeper/config: %+v", n[k], seen)
 			}
@@ -146,6 +151,19 @@ func gateFollowsRollout(t *testing.T, r *testRepo, znodeConfig bool) {
 		t.Fatalf("the target does not verify: %v\n%s", err, b.String())
 	}
 	t.Logf("stage %02d verifies live: %d members, leader %s", last, len(man.LiveMembers()), rep.Leader)
+}
+
+// zkConfigCheck is the report's /zookeeper/config check, or nil.
+func zkConfigCheck(rep *verify.Report) *verify.Check {
+	if rep == nil {
+		return nil
+	}
+	for i, ch := range rep.Checks {
+		if ch.Name == verify.CheckZNodeConfig {
+			return &rep.Checks[i]
+		}
+	}
+	return nil
 }
 
 func labFiles(t *testing.T, c *schema.Cluster, p *compiler.Plan, k int) []lab.File {

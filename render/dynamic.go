@@ -138,6 +138,7 @@ func running(p *compiler.Plan, k int) map[string]compiler.Member {
 // the live hosts outside the configuration and the members' server lines.
 func reconfigManifest(c *schema.Cluster, p *compiler.Plan, k int, m *Manifest) {
 	m.Method = p.Policy.Method
+	m.Dynamic = dynamicStage(c, p, k)
 	in := map[string]bool{}
 	m.ServerLines = map[int]string{}
 	for _, mem := range m.Members {

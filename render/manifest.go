@@ -71,6 +71,10 @@ type Manifest struct {
 	// member id, what reconfig -add sends.
 	Outside     []compiler.Member `json:"outside,omitempty"`
 	ServerLines map[int]string    `json:"serverLines,omitempty"`
+	// Dynamic: at the end of this stage the hosts run with reconfiguration
+	// on (a dynamic config file); /zookeeper/config then holds the
+	// committed configuration, whose version is never 0.
+	Dynamic bool `json:"dynamic,omitempty"`
 }
 
 // ReadManifest reads a stage.json.

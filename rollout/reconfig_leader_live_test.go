@@ -227,7 +227,7 @@ func reconfigResume(t *testing.T, version string) {
 	}
 	for _, s := range res.Steps {
 		want := StatusDone
-		if s.Host == "zk3-dc1" && s.Action == "restart" || s.Host == joiners[0] {
+		if s.Action == "restart" && s.Host == "zk3-dc1" || s.Action == "start" && s.Host == joiners[0] {
 			want = StatusAlreadyDone
 		}
 		if s.Status != want {

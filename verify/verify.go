@@ -10,6 +10,7 @@ import (
 
 	"github.com/zkstage/zkstage/compiler"
 	"github.com/zkstage/zkstage/render"
+	"github.com/zkstage/zkstage/schema"
 )
 
 // Options tune a verification round. The zero value is strict: 2 s per
@@ -170,6 +171,9 @@ func znodeConfig(ctx context.Context, m *render.Manifest, leader *compiler.Membe
 		return c
 	}
 	c.Evidence = append(c.Evidence, fmt.Sprintf("read through %s after sync: %d servers, version=%s", leader.Host, len(lines), version))
+	if m.Method == schema.MethodReconfig {
+		return znodeConfigDynamic(m, lines, version, c)
+	}
 	if d := DiffMembership(m.Members, lines); len(d) > 0 {
 		// zkstage renders static configs (reconfigEnabled=false). Then the
 		// znode is not the running membership: ZooKeeper 3.8 writes it
@@ -184,6 +188,40 @@ func znodeConfig(ctx context.Context, m *render.Manifest, leader *compiler.Membe
 		c.Message = "/zookeeper/config differs from the stage (static configs: the znode can lag the running membership; conf is authoritative): " + strings.Join(d, "; ")
 	} else {
 		c.Status, c.Message = Pass, fmt.Sprintf("/zookeeper/config lists the %d expected servers", len(lines))
+	}
+	return c
+}
+
+// znodeConfigDynamic judges /zookeeper/config for a stage of a reconfig
+// plan. Whether reconfiguration is on is visible only here: a static
+// configuration keeps version=0, while with a dynamic config file the
+// version is the zxid that committed it, set at the first election (seen
+// on 3.5.10 and 3.8.0; the membership and conf are the same either way, so
+// without this the enabling stage would verify before it ran). With it on
+// the znode is the committed configuration, so a difference fails.
+func znodeConfigDynamic(m *render.Manifest, lines []ServerLine, version string, c Check) Check {
+	static := version == "0"
+	switch {
+	case m.Dynamic && static:
+		c.Message = fmt.Sprintf("/zookeeper/config has version=0: the ensemble runs static configs, and stage %d runs with reconfiguration on (reconfigEnabled=true and a dynamic config file): roll the enable-reconfig stage first", m.Stage)
+	case !m.Dynamic && !static:
+		c.Message = fmt.Sprintf("/zookeeper/config has version=%s: the ensemble runs with reconfiguration on, and stage %d is static (reconfigEnabled=false); if it already ran with reconfiguration on, say so with policy.reconfigEnabled: true", version, m.Stage)
+	default:
+		if d := DiffMembership(m.Members, lines); len(d) > 0 {
+			if !m.Dynamic {
+				// Static: the znode can lag (see znodeConfig).
+				c.Status = Warn
+				c.Message = "/zookeeper/config differs from the stage (static configs: the znode can lag the running membership; conf is authoritative): " + strings.Join(d, "; ")
+				return c
+			}
+			c.Message = "/zookeeper/config, the committed configuration, is not the stage's: " + strings.Join(d, "; ")
+			return c
+		}
+		c.Status = Pass
+		c.Message = fmt.Sprintf("/zookeeper/config lists the %d expected servers", len(lines))
+		if m.Dynamic {
+			c.Message += fmt.Sprintf(", reconfiguration on (version=%s)", version)
+		}
 	}
 	return c
 }
