@@ -68,7 +68,7 @@ func NewPreview(from, to *render.Manifest, dir string) (*Preview, error) {
 		fmt.Sprintf("each host runs the membership of stage %d or %d (conf), nothing else", from.Stage, to.Stage),
 		"there is one leader, and the step's margin computed on the live state is at least the planned margin",
 		"a refused step stops the roll before its command runs",
-		fmt.Sprintf("a restart of the live leader whose absence lets the others elect runs as stop, then start once another host leads (at most %s): the command gets ZKSTAGE_ACTION=stop, then start", r.opts.HandoverWait),
+		"a restart of the live leader whose absence lets the others elect runs as stop, then start once another host leads (at most --handover-wait): the command gets ZKSTAGE_ACTION=stop, then start",
 	}
 	p.Gate = []string{
 		"a restarted or started host serves in its role's mode (leader or follower; observer) with this stage's membership and id (conf)",

@@ -24,10 +24,10 @@ func init() {
 	var stage *int
 	var execCmd, canary, output *string
 	var dryRun, resume, keepLeader, noJournal *bool
-	var stepTimeout *time.Duration
+	var stepTimeout, handoverWait *time.Duration
 	register(&Command{
 		Name:    "roll",
-		Usage:   "roll DIR --stage N --exec CMD [--dry-run] [--resume] [--keep-leader] [--no-journal] [--step-timeout D] [--canary PATH] [-o text|json]",
+		Usage:   "roll DIR --stage N --exec CMD [--dry-run] [--resume] [--keep-leader] [--no-journal] [--step-timeout D] [--handover-wait D] [--canary PATH] [-o text|json]",
 		Example: "zkstage roll clusters/lab --stage 1 --dry-run --exec 'ssh \"$ZKSTAGE_HOST\" sudo systemctl $ZKSTAGE_ACTION zookeeper'",
 		Short:   "execute one stage's steps on the live ensemble, gated on its live state",
 		Long: `Runs the steps of stage N (N >= 1) on the live ensemble, in the plan's
@@ -73,6 +73,13 @@ on ZooKeeper 3.4, which cannot show membership, a restart counts as done
 only when the journal records it) and continues; without it, a stage found
 partly done is refused. --no-journal neither reads nor writes it.
 
+A restart of the live leader whose absence lets the others elect (the
+plan's story: the leader goes, the others elect, it comes back and
+follows) runs as two commands: ZKSTAGE_ACTION=stop, then, once another
+host leads (at most --handover-wait), ZKSTAGE_ACTION=start. A plain
+restart would race that election, and a leader back in time would win it
+again. The summary prints each such handover.
+
 After the last step, when the leader is outside the most preferred
 datacenter while a host there holds the highest live id, the runner
 restarts the leader once (one election, gated like a step) so that the
@@ -91,6 +98,7 @@ Progress: one line per step on stderr. Summary per step on stdout.`,
 			keepLeader = fs.Bool("keep-leader", false, "do not restart a leader found outside the preferred datacenter at the end")
 			noJournal = fs.Bool("no-journal", false, "do not read or write the rollout journal in the ensemble")
 			stepTimeout = fs.Duration("step-timeout", 2*time.Minute, "time allowed to each step: command and gate")
+			handoverWait = fs.Duration("handover-wait", 10*time.Second, "how long a leader's restart waits, stopped, for the others to elect before it starts again")
 			canary = fs.String("canary", "", "znode path for a background writer measuring write stalls")
 			output = outputFlag(fs, "text", "json")
 		},
@@ -152,7 +160,7 @@ Progress: one line per step on stderr. Summary per step on stdout.`,
 			res, err := rollout.Run(ctx, rollout.Options{
 				From: from, To: to, Dir: absDir,
 				Exec:        x,
-				StepTimeout: *stepTimeout, Resume: *resume, Canary: *canary, KeepLeader: *keepLeader, NoJournal: *noJournal,
+				StepTimeout: *stepTimeout, HandoverWait: *handoverWait, Resume: *resume, Canary: *canary, KeepLeader: *keepLeader, NoJournal: *noJournal,
 				Progress: func(e rollout.Event) { printProgress(env, e) },
 			})
 			// A signal cancels ctx; whatever Run made of that (a step failed
