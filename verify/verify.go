@@ -200,7 +200,7 @@ func znodeConfig(ctx context.Context, m *render.Manifest, leader *compiler.Membe
 // without this the enabling stage would verify before it ran). With it on
 // the znode is the committed configuration, so a difference fails.
 func znodeConfigDynamic(m *render.Manifest, lines []ServerLine, version string, c Check) Check {
-	static := version == "0"
+	static := version == "0" || version == "" // no version line: nothing shows reconfiguration on
 	switch {
 	case m.Dynamic && static:
 		c.Message = fmt.Sprintf("/zookeeper/config has version=0: the ensemble runs static configs, and stage %d runs with reconfiguration on (reconfigEnabled=true and a dynamic config file): roll the enable-reconfig stage first", m.Stage)
