@@ -21,12 +21,8 @@ func TestReconfigShrink(t *testing.T) {
 
 func reconfigShrink(t *testing.T, version string) {
 	f := newReconfigFixture(t, version, true)
-	var kinds []string
-	for _, st := range f.p.Stages[1:] {
-		kinds = append(kinds, st.Kind)
-	}
-	if strings.Join(kinds, " ") != "reconfig-enable reconfig-remove reconfig-stop" {
-		t.Fatalf("plan kinds %v", kinds)
+	if k := planKinds(f.p); k != "reconfig-enable reconfig-remove reconfig-stop" {
+		t.Fatalf("plan kinds %s", k)
 	}
 	ctx := context.Background()
 	w, err := StartWriter(ctx, f.servers()[:3], "/zkstage-canary-reconfig", WriterOptions{})

@@ -16,19 +16,34 @@ import (
 // of the new voters 1..5 holds one of 1, 2, 3, so the leadership lands in
 // dc2 every time.
 func reconfigLeaderSpec(version string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "name: \"rcl\"\nversion: %q\nports: {client: 2181, quorum: 2555, election: 3555}\n", version)
-	b.WriteString("datacenters: {\n\tdc1: {leader: \"preferred\", priority: 1}\n\tdc2: {leader: \"allowed\", priority: 2}\n}\nhosts: {\n")
+	b := twoDCSpec("rcl", version)
 	for i := 1; i <= 3; i++ {
 		rm := ""
 		if i == 3 {
 			rm = ", remove: true"
 		}
-		fmt.Fprintf(&b, "\t\"zk%d-dc1\": {address: \"127.0.81.%d\", dc: \"dc1\", myid: %d%s}\n", i, i, i+3, rm)
-		fmt.Fprintf(&b, "\t\"zk%d-dc2\": {address: \"127.0.82.%d\", dc: \"dc2\", myid: %d}\n", i, i, i)
+		fmt.Fprintf(b, "\t\"zk%d-dc1\": {address: \"127.0.81.%d\", dc: \"dc1\", myid: %d%s}\n", i, i, i+3, rm)
+		fmt.Fprintf(b, "\t\"zk%d-dc2\": {address: \"127.0.82.%d\", dc: \"dc2\", myid: %d}\n", i, i, i)
 	}
+	return endSpec(b, `renumber: "none"`)
+}
+
+// twoDCSpec starts a reconfig spec of dc1 (preferred) and dc2 (allowed),
+// up to the opening of hosts; endSpec closes it with reconfiguration on,
+// the test's digest and the extra policy fields.
+func twoDCSpec(name, version string) *strings.Builder {
+	b := &strings.Builder{}
+	fmt.Fprintf(b, "name: %q\nversion: %q\nports: {client: 2181, quorum: 2555, election: 3555}\n", name, version)
+	b.WriteString("datacenters: {\n\tdc1: {leader: \"preferred\", priority: 1}\n\tdc2: {leader: \"allowed\", priority: 2}\n}\nhosts: {\n")
+	return b
+}
+
+func endSpec(b *strings.Builder, policy string) string {
 	b.WriteString("}\nsettings: {tickTime: 200, initLimit: 10, syncLimit: 5}\n")
-	fmt.Fprintf(&b, "policy: {method: \"reconfig\", reconfigEnabled: true, renumber: \"none\", superDigest: %q}\n", superDigest(reconfigPassword))
+	if policy != "" {
+		policy = ", " + policy
+	}
+	fmt.Fprintf(b, "policy: {method: \"reconfig\", reconfigEnabled: true, superDigest: %q%s}\n", superDigest(reconfigPassword), policy)
 	return b.String()
 }
 
@@ -46,8 +61,8 @@ func TestReconfigLeaderMovesBack(t *testing.T) {
 
 func reconfigLeaderMovesBack(t *testing.T, version string) {
 	f := newReconfigFixtureSpec(t, version, reconfigLeaderSpec(version))
-	if kinds := f.p.Stages[1].Kind + " " + f.p.Stages[2].Kind; kinds != "reconfig-remove reconfig-stop" {
-		t.Fatalf("plan stages %s", kinds)
+	if k := planKinds(f.p); k != "reconfig-remove reconfig-stop" {
+		t.Fatalf("plan stages %s", k)
 	}
 	f.leaderTo(t, "zk3-dc1")
 	res, err := Run(context.Background(), f.opts(1, nil))
@@ -131,18 +146,14 @@ func (f *reconfigFixture) leaderTo(t *testing.T, host string) {
 // renamed 2 -> 100, and two joiners in dc2: a remove stage, then an add
 // stage of five host and op steps.
 func reconfigResumeSpec(version string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "name: \"rcr\"\nversion: %q\nports: {client: 2181, quorum: 2555, election: 3555}\n", version)
-	b.WriteString("datacenters: {\n\tdc1: {leader: \"preferred\", priority: 1}\n\tdc2: {leader: \"allowed\", priority: 2}\n}\nhosts: {\n")
+	b := twoDCSpec("rcr", version)
 	for i := 1; i <= 3; i++ {
-		fmt.Fprintf(&b, "\t\"zk%d-dc1\": {address: \"127.0.81.%d\", dc: \"dc1\", myid: %d}\n", i, i, i-1)
+		fmt.Fprintf(b, "\t\"zk%d-dc1\": {address: \"127.0.81.%d\", dc: \"dc1\", myid: %d}\n", i, i, i-1)
 	}
 	for i := 1; i <= 2; i++ {
-		fmt.Fprintf(&b, "\t\"zk%d-dc2\": {address: \"127.0.82.%d\", dc: \"dc2\"}\n", i, i)
+		fmt.Fprintf(b, "\t\"zk%d-dc2\": {address: \"127.0.82.%d\", dc: \"dc2\"}\n", i, i)
 	}
-	b.WriteString("}\nsettings: {tickTime: 200, initLimit: 10, syncLimit: 5}\n")
-	fmt.Fprintf(&b, "policy: {method: \"reconfig\", reconfigEnabled: true, superDigest: %q}\n", superDigest(reconfigPassword))
-	return b.String()
+	return endSpec(b, "")
 }
 
 // TestReconfigResume: an add stage stopped after its first host steps (the
@@ -159,12 +170,8 @@ func TestReconfigResume(t *testing.T) {
 
 func reconfigResume(t *testing.T, version string) {
 	f := newReconfigFixtureSpec(t, version, reconfigResumeSpec(version))
-	var kinds []string
-	for _, st := range f.p.Stages[1:] {
-		kinds = append(kinds, st.Kind)
-	}
-	if strings.Join(kinds, " ") != "reconfig-remove reconfig-add" {
-		t.Fatalf("plan stages %v", kinds)
+	if k := planKinds(f.p); k != "reconfig-remove reconfig-add" {
+		t.Fatalf("plan stages %s", k)
 	}
 	ctx := context.Background()
 	res, err := Run(ctx, f.opts(1, nil))

@@ -212,6 +212,15 @@ func reconfigExpansion(t *testing.T, version string) {
 	}
 }
 
+// planKinds is the kinds of the plan's stages after stage 0.
+func planKinds(p *compiler.Plan) string {
+	var kinds []string
+	for _, st := range p.Stages[1:] {
+		kinds = append(kinds, st.Kind)
+	}
+	return strings.Join(kinds, " ")
+}
+
 func (f *reconfigFixture) servers() []string {
 	var out []string
 	for _, name := range schema.SortedHosts(f.c) {

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/zkstage/zkstage/compiler"
 	"github.com/zkstage/zkstage/verify"
 )
 
@@ -61,6 +62,24 @@ func labRunner(t *testing.T, k int) *runner {
 	return r
 }
 
+// liveCase is the lab runner of stage with the steps of onTo done, an
+// observed state with leader and the down hosts, and host's step.
+func liveCase(t *testing.T, stage int, leader string, onTo, down []string, host string) (*runner, *state, compiler.Step) {
+	t.Helper()
+	r := labRunner(t, stage)
+	on := map[string]bool{}
+	for _, h := range onTo {
+		on[h] = true
+		r.done[r.stepOf(h)] = true
+	}
+	st := fakeState(r, leader, on, down...)
+	i := r.stepOf(host)
+	if i < 0 {
+		t.Fatalf("no step for %s", host)
+	}
+	return r, st, r.steps[i]
+}
+
 func TestLiveMargin(t *testing.T) {
 	tests := []struct {
 		name   string
@@ -83,18 +102,8 @@ func TestLiveMargin(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := labRunner(t, tt.stage)
-			onTo := map[string]bool{}
-			for _, h := range tt.onTo {
-				onTo[h] = true
-				r.done[r.stepOf(h)] = true
-			}
-			st := fakeState(r, tt.leader, onTo, tt.down...)
-			i := r.stepOf(tt.host)
-			if i < 0 {
-				t.Fatalf("no step for %s", tt.host)
-			}
-			got, rule := r.liveMargin(st, r.steps[i])
+			r, st, s := liveCase(t, tt.stage, tt.leader, tt.onTo, tt.down, tt.host)
+			got, rule := r.liveMargin(st, s)
 			if got != tt.want || !strings.Contains(rule, tt.rule) {
 				t.Errorf("margin %d (%s), want %d (%s)", got, rule, tt.want, tt.rule)
 			}
@@ -122,18 +131,8 @@ func TestHandover(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := labRunner(t, tt.stage)
-			onTo := map[string]bool{}
-			for _, h := range tt.onTo {
-				onTo[h] = true
-				r.done[r.stepOf(h)] = true
-			}
-			st := fakeState(r, tt.leader, onTo, tt.down...)
-			i := r.stepOf(tt.host)
-			if i < 0 {
-				t.Fatalf("no step for %s", tt.host)
-			}
-			if got := r.handover(st, r.steps[i]); got != tt.want {
+			r, st, s := liveCase(t, tt.stage, tt.leader, tt.onTo, tt.down, tt.host)
+			if got := r.handover(st, s); got != tt.want {
 				t.Errorf("handover %q, want %q", got, tt.want)
 			}
 		})

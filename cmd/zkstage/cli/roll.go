@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"os/signal"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"syscall"
@@ -326,7 +327,11 @@ func printRoll(env *Env, res *rollout.Result, canary bool) {
 		fmt.Fprintln(tw, line)
 	}
 	tw.Flush()
-	for _, s := range append(append([]rollout.StepResult{}, res.Steps...), derefSteps(res.LeaderMove)...) {
+	steps := res.Steps
+	if res.LeaderMove != nil {
+		steps = append(slices.Clone(steps), *res.LeaderMove)
+	}
+	for _, s := range steps {
 		if s.Handover != "" {
 			fmt.Fprintf(w, "leader handover at step %d (%s): %s\n", s.K, s.Host, s.Handover)
 		}
@@ -344,13 +349,6 @@ func printRoll(env *Env, res *rollout.Result, canary bool) {
 	for _, warn := range res.Warnings {
 		fmt.Fprintf(env.Stderr, "warning: %s\n", warn)
 	}
-}
-
-func derefSteps(s *rollout.StepResult) []rollout.StepResult {
-	if s == nil {
-		return nil
-	}
-	return []rollout.StepResult{*s}
 }
 
 func orDash(s string) string {
