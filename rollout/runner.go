@@ -606,35 +606,50 @@ func (r *runner) dcOf(h string) string {
 	return r.members[h].Datacenter
 }
 
-// step runs one step: the pre-step check, the command, the gate.
+// step runs one step of the rolling runner: the pre-step check (run by the
+// caller; a refusal touches nothing), the command, the gate.
 func (r *runner) step(ctx context.Context, st *state, i, k, n int, sr *StepResult, refusal string, evidence []string) bool {
 	s := r.steps[i]
-	sr.Started = time.Now()
-	epochBefore := int64(-1)
-	if st.Leader != "" {
-		epochBefore = st.Hosts[st.Leader].Epoch
-	}
-	stats := func() {
-		sr.Duration = time.Since(sr.Started)
-		if r.writer != nil {
-			ws := r.writer.Stats(sr.Started, time.Now())
-			sr.Writes = &ws
-		}
-	}
-	fail := func(status, reason string, evidence []string) bool {
-		sr.Status, sr.Reason, sr.Evidence = status, reason, evidence
-		stats()
-		r.emit(Event{Kind: EventFailed, K: k, N: n, Step: s, Leader: sr.WasLeader, Elapsed: sr.Duration, Message: reason})
+	if refusal != "" {
+		sr.Started = time.Now()
+		sr.Status, sr.Reason, sr.Evidence = StatusRefused, refusal, evidence
+		r.stats(sr)
+		emitFailed(r, k, n, s, sr)
 		return false
 	}
-	// The pre-step check (run by the caller) refused: nothing is touched.
-	if refusal != "" {
-		return fail(StatusRefused, refusal, evidence)
+	return r.runStep(ctx, st, k, n, s, sr, stepHooks{
+		exec: func(ctx, sctx context.Context) error { return r.exec(ctx, sctx, st, s, sr) },
+		ran:  func() { r.done[i] = true },
+		gate: func(ctx context.Context) (*state, []string) { return r.waitGate(ctx, s) },
+	})
+}
+
+// stepHooks are what the rolling and the reconfig runner do differently
+// around one host's command: how it runs, what the runner knows once it
+// ran, the gate that must then pass.
+type stepHooks struct {
+	exec func(ctx, sctx context.Context) error
+	ran  func()
+	gate func(ctx context.Context) (*state, []string)
+}
+
+// runStep runs one host step under the step timeout (ctx is the roll's,
+// for what must finish even when the step's time ran out): the command,
+// then the gate; it times both, counts the elections by the leader's
+// epoch and reports the step's events.
+func (r *runner) runStep(ctx context.Context, st *state, k, n int, s compiler.Step, sr *StepResult, h stepHooks) bool {
+	sr.Started = time.Now()
+	epochBefore := leaderEpoch(st)
+	fail := func(reason string, evidence []string) bool {
+		sr.Status, sr.Reason, sr.Evidence = StatusFailed, reason, evidence
+		r.stats(sr)
+		emitFailed(r, k, n, s, sr)
+		return false
 	}
-	r.emit(Event{Kind: EventStart, K: k, N: n, Step: s, Leader: sr.WasLeader})
+	emitStart(r, k, n, s, sr)
 	sctx, cancel := context.WithDeadline(ctx, sr.Started.Add(r.opts.StepTimeout))
 	defer cancel()
-	err := r.exec(ctx, sctx, st, s, sr)
+	err := h.exec(ctx, sctx)
 	sr.CommandTime = time.Since(sr.Started)
 	if err != nil {
 		switch {
@@ -643,28 +658,32 @@ func (r *runner) step(ctx context.Context, st *state, i, k, n int, sr *StepResul
 		case sctx.Err() != nil:
 			err = fmt.Errorf("command did not finish within the step timeout %s: %w", r.opts.StepTimeout, err)
 		}
-		return fail(StatusFailed, err.Error(), nil)
+		return fail(err.Error(), nil)
 	}
-	r.done[i] = true
-	gst, problems := r.waitGate(sctx, s)
+	h.ran()
+	gst, problems := h.gate(sctx)
+	sr.GateTime = time.Since(sr.Started) - sr.CommandTime
 	if len(problems) > 0 {
-		sr.GateTime = time.Since(sr.Started) - sr.CommandTime
 		why := fmt.Sprintf("gate not passed within %s", r.opts.StepTimeout)
 		if ctx.Err() != nil {
 			why = "interrupted before the gate passed"
 		}
-		return fail(StatusFailed, why+": "+mainProblem(problems, s.Host), problems)
+		return fail(why+": "+mainProblem(problems, s.Host), problems)
 	}
-	sr.GateTime = time.Since(sr.Started) - sr.CommandTime
-	sr.LeaderAfter = gst.Leader
-	if epochBefore >= 0 && gst.Leader != "" {
-		sr.Elections = int(gst.Hosts[gst.Leader].Epoch - epochBefore)
-	}
-	sr.Status = StatusDone
-	stats()
-	r.emit(Event{Kind: EventDone, K: k, N: n, Step: s, Leader: sr.WasLeader, Elapsed: sr.Duration,
-		Message: fmt.Sprintf("gate %s, leader %s", sr.GateTime.Round(time.Millisecond), gst.Leader)})
+	sr.Status, sr.LeaderAfter = StatusDone, gst.Leader
+	sr.Elections = elections(epochBefore, gst)
+	r.stats(sr)
+	emitDone(r, k, n, s, sr)
 	return true
+}
+
+// stats closes a step's timing and, under a writer, its write figures.
+func (r *runner) stats(sr *StepResult) {
+	sr.Duration = time.Since(sr.Started)
+	if r.writer != nil {
+		ws := r.writer.Stats(sr.Started, time.Now())
+		sr.Writes = &ws
+	}
 }
 
 // precheck returns why the step must not run now, or "".
