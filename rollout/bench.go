@@ -29,6 +29,9 @@ type BenchOptions struct {
 	// StepTimeout bounds every step of the rolling method and the naive
 	// method's wait for the final ensemble (default 2m).
 	StepTimeout time.Duration
+	// HandoverWait is the runner's wait for the others' election when it
+	// restarts the leader (Options.HandoverWait; 0: its default).
+	HandoverWait time.Duration
 	// Progress receives one line per stage (or nil).
 	Progress func(string)
 }
@@ -44,7 +47,13 @@ type BenchRow struct {
 	Failed    int           `json:"failedWrites"`
 	Acked     int           `json:"ackedWrites"`
 	Elections int           `json:"elections"`
-	Leader    string        `json:"leader,omitempty"`
+	// PlannedElections is what the plan predicts for the stage (the
+	// stage's story; the naive method has none).
+	PlannedElections int    `json:"plannedElections"`
+	Leader           string `json:"leader,omitempty"`
+	// StallStep is the step the longest stall fell in ("3 restart
+	// zk1-dc1"; empty when it fell between steps or for a total).
+	StallStep string `json:"longestStallStep,omitempty"`
 }
 
 // BenchResult is the bench's table: rolling stages, the rolling total, the
@@ -171,7 +180,7 @@ func benchStages(ctx context.Context, o BenchOptions, method string, pc *planOf,
 			changeStart = start
 		}
 		r, err := Run(ctx, Options{From: render.NewManifest(pc.c, pc.p, k-1), To: render.NewManifest(pc.c, pc.p, k),
-			Exec: LabExec(l, pc.c, pc.p), Writer: w, StepTimeout: o.StepTimeout})
+			Exec: LabExec(l, pc.c, pc.p), Writer: w, StepTimeout: o.StepTimeout, HandoverWait: o.HandoverWait})
 		if err != nil {
 			return err
 		}
@@ -182,16 +191,18 @@ func benchStages(ctx context.Context, o BenchOptions, method string, pc *planOf,
 		end := w.waitAck(start, 30*time.Second)
 		ws := w.Stats(start, end)
 		row := BenchRow{Method: method, Stage: k, Name: pc.p.Stages[k].Name, Steps: len(r.Steps), Duration: end.Sub(start),
-			Stall: ws.Stall, Failed: ws.Failed, Acked: ws.Acked, Elections: r.Elections, Leader: r.Leader}
+			Stall: ws.Stall, Failed: ws.Failed, Acked: ws.Acked, Elections: r.Elections, PlannedElections: pc.p.Stages[k].Elections, Leader: r.Leader, StallStep: stallStep(r, ws.Stall)}
 		res.Rows = append(res.Rows, row)
 		o.progress("%s stage %d %s: %s, stall %s, %d failed writes, %d election(s)", method, k, row.Name,
 			row.Duration.Round(10*time.Millisecond), row.Stall.Round(10*time.Millisecond), row.Failed, row.Elections)
 		total.Steps += row.Steps
 		total.Elections += row.Elections
+		total.PlannedElections += row.PlannedElections
 		total.Leader = row.Leader
 		if !changeStart.IsZero() {
 			change.Steps += row.Steps
 			change.Elections += row.Elections
+			change.PlannedElections += row.PlannedElections
 			change.Leader = row.Leader
 		}
 	}
@@ -210,6 +221,20 @@ func benchStages(ctx context.Context, o BenchOptions, method string, pc *planOf,
 	}
 	res.Lost[method] = len(missing)
 	return nil
+}
+
+// stallStep names the step of r whose own window holds the stage's longest
+// stall; a reconfig operation is named once, by its first host.
+func stallStep(r *Result, stall time.Duration) string {
+	for _, s := range r.Steps {
+		if s.Writes != nil && s.Writes.Stall == stall {
+			if s.Action == "add" || s.Action == "remove" {
+				return fmt.Sprintf("%d %s (one operation)", s.K, s.Action)
+			}
+			return fmt.Sprintf("%d %s %s", s.K, s.Action, s.Host)
+		}
+	}
+	return ""
 }
 
 type planOf struct {

@@ -361,3 +361,28 @@ func TestGateRenameNonVoting(t *testing.T) {
 		t.Errorf("a renamed follower the leader counts as voting is not reported: %s", got)
 	}
 }
+
+// The bench names the step that holds a stage's longest stall; an
+// operation is named once (its hosts share one window).
+func TestStallStep(t *testing.T) {
+	ws := func(ms int) *WriteStats { return &WriteStats{Stall: time.Duration(ms) * time.Millisecond} }
+	r := &Result{Steps: []StepResult{
+		{K: 1, Action: "restart", Host: "zk1-dc1", Writes: ws(420)},
+		{K: 2, Action: "start", Host: "zk1-dc2", Writes: ws(90)},
+		{K: 3, Action: "add", Host: "zk1-dc2", Writes: ws(250)},
+		{K: 3, Action: "add", Host: "zk2-dc2"},
+	}}
+	tests := []struct {
+		stall int
+		want  string
+	}{
+		{420, "1 restart zk1-dc1"},
+		{250, "3 add (one operation)"},
+		{300, ""}, // between steps: no step holds it
+	}
+	for _, tt := range tests {
+		if got := stallStep(r, time.Duration(tt.stall)*time.Millisecond); got != tt.want {
+			t.Errorf("stallStep(%dms) = %q, want %q", tt.stall, got, tt.want)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"strconv"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -18,10 +19,10 @@ import (
 func init() {
 	var state, zkHome, zkHomes, output *string
 	var tick *int
-	var stepTimeout *time.Duration
+	var stepTimeout, handoverWait *time.Duration
 	register(&Command{
 		Name:    "bench",
-		Usage:   "bench DIR [--state DIR] [--step-timeout D] [--tick-time MS] [--zookeeper-home DIR] [--zookeeper-homes DIR] [-o text|json]",
+		Usage:   "bench DIR [--state DIR] [--step-timeout D] [--handover-wait D] [--tick-time MS] [--zookeeper-home DIR] [--zookeeper-homes DIR] [-o text|json]",
 		Example: "zkstage bench clusters/lab --state /tmp/bench",
 		Short:   "measure rolling, reconfig and stop-all/start-all on the lab",
 		Long: `Runs the change of DIR three times on fresh lab ensembles (zkstage lab: one
@@ -41,7 +42,9 @@ The spec's own method is one of the two plans; the other is planned from
 the same spec (a method that cannot plan the change is skipped, with why).
 It prints, per stage and for the naive method: duration, longest write
 stall (the longest gap between two acknowledged writes), failed writes,
-leader elections (from the leader's epoch) and the leader at the end, plus
+leader elections (from the leader's epoch; "2 (plan 1)" when the plan
+predicted another number), the step that held the stall and the leader at
+the end, plus
 any acknowledged write missing at the end. The spec must use loopback
 addresses (clusters/lab). ZooKeeper is found as by zkstage lab: the
 spec's release line, from --zookeeper-home, --zookeeper-homes or Debian's
@@ -52,6 +55,7 @@ removed afterwards); they are stopped at the end.`,
 			zkHome, zkHomes = zookeeperFlags(fs)
 			tick = fs.Int("tick-time", 200, "tickTime override in ms (0: keep the rendered one)")
 			stepTimeout = fs.Duration("step-timeout", 2*time.Minute, "time allowed to each step and to the naive restart")
+			handoverWait = fs.Duration("handover-wait", 10*time.Second, "as zkstage roll: how long a leader's restart waits, stopped, for the others to elect")
 			output = outputFlag(fs, "text", "json")
 		},
 		Run: func(env *Env, _ *pflag.FlagSet) error {
@@ -84,8 +88,8 @@ removed afterwards); they are stopped at the end.`,
 			defer stop()
 			res, err := rollout.Bench(ctx, rollout.BenchOptions{Cluster: c, Plan: p, State: st,
 				Lab:         lo,
-				StepTimeout: *stepTimeout,
-				Progress:    func(s string) { fmt.Fprintln(env.Stderr, s) }})
+				StepTimeout: *stepTimeout, HandoverWait: *handoverWait,
+				Progress: func(s string) { fmt.Fprintln(env.Stderr, s) }})
 			if res != nil {
 				if *output == "json" {
 					if werr := writeJSON(env.Stdout, res); werr != nil {
@@ -122,7 +126,7 @@ removed afterwards); they are stopped at the end.`,
 
 func printBench(env *Env, res *rollout.BenchResult) {
 	tw := tabwriter.NewWriter(env.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "METHOD\tSTAGE\tSTEPS\tDURATION\tLONGEST STALL\tFAILED WRITES\tACKED WRITES\tELECTIONS\tLEADER AFTER")
+	fmt.Fprintln(tw, "METHOD\tSTAGE\tSTEPS\tDURATION\tLONGEST STALL\tSTALL IN STEP\tFAILED WRITES\tACKED WRITES\tELECTIONS\tLEADER AFTER")
 	for _, r := range res.Rows {
 		stage := fmt.Sprintf("%02d %s", r.Stage, r.Name)
 		if r.Stage < 0 {
@@ -131,8 +135,12 @@ func printBench(env *Env, res *rollout.BenchResult) {
 		if r.Method == "naive" {
 			stage = r.Name
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%d\t%d\t%d\t%s\n", r.Method, stage, r.Steps, r.Duration.Round(10*time.Millisecond),
-			r.Stall.Round(10*time.Millisecond), r.Failed, r.Acked, r.Elections, orDash(r.Leader))
+		elections := strconv.Itoa(r.Elections)
+		if r.Method != "naive" && r.Elections != r.PlannedElections {
+			elections += fmt.Sprintf(" (plan %d)", r.PlannedElections)
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%d\t%d\t%s\t%s\n", r.Method, stage, r.Steps, r.Duration.Round(10*time.Millisecond),
+			r.Stall.Round(10*time.Millisecond), orDash(r.StallStep), r.Failed, r.Acked, elections, orDash(r.Leader))
 	}
 	tw.Flush()
 	for _, m := range []string{"rolling", "reconfig", "naive"} {
