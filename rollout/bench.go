@@ -190,8 +190,9 @@ func benchStages(ctx context.Context, o BenchOptions, method string, pc *planOf,
 		// The stage ends when the client has written again.
 		end := w.waitAck(start, 30*time.Second)
 		ws := w.Stats(start, end)
+		gs, ge := w.longestGap(start, end)
 		row := BenchRow{Method: method, Stage: k, Name: pc.p.Stages[k].Name, Steps: len(r.Steps), Duration: end.Sub(start),
-			Stall: ws.Stall, Failed: ws.Failed, Acked: ws.Acked, Elections: r.Elections, PlannedElections: pc.p.Stages[k].Elections, Leader: r.Leader, StallStep: stallStep(r, ws.Stall)}
+			Stall: ws.Stall, Failed: ws.Failed, Acked: ws.Acked, Elections: r.Elections, PlannedElections: pc.p.Stages[k].Elections, Leader: r.Leader, StallStep: stallStep(r, gs, ge)}
 		res.Rows = append(res.Rows, row)
 		o.progress("%s stage %d %s: %s, stall %s, %d failed writes, %d election(s)", method, k, row.Name,
 			row.Duration.Round(10*time.Millisecond), row.Stall.Round(10*time.Millisecond), row.Failed, row.Elections)
@@ -223,18 +224,39 @@ func benchStages(ctx context.Context, o BenchOptions, method string, pc *planOf,
 	return nil
 }
 
-// stallStep names the step of r whose own window holds the stage's longest
-// stall; a reconfig operation is named once, by its first host.
-func stallStep(r *Result, stall time.Duration) string {
+// stallStep names the step of r whose window overlaps most of the gap
+// [start, end), the stage's longest stall; a reconfig operation is named
+// once, by its first host.
+func stallStep(r *Result, start, end time.Time) string {
+	best, name := time.Duration(0), ""
 	for _, s := range r.Steps {
-		if s.Writes != nil && s.Writes.Stall == stall {
+		if s.Started.IsZero() { // not run, or done by an earlier run
+			continue
+		}
+		from, to := maxTime(s.Started, start), minTime(s.Started.Add(s.Duration), end)
+		if o := to.Sub(from); o > best {
+			best = o
+			name = fmt.Sprintf("%d %s %s", s.K, s.Action, s.Host)
 			if s.Action == "add" || s.Action == "remove" {
-				return fmt.Sprintf("%d %s (one operation)", s.K, s.Action)
+				name = fmt.Sprintf("%d %s (one operation)", s.K, s.Action)
 			}
-			return fmt.Sprintf("%d %s %s", s.K, s.Action, s.Host)
 		}
 	}
-	return ""
+	return name
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
+}
+
+func minTime(a, b time.Time) time.Time {
+	if a.Before(b) {
+		return a
+	}
+	return b
 }
 
 type planOf struct {

@@ -362,27 +362,33 @@ func TestGateRenameNonVoting(t *testing.T) {
 	}
 }
 
-// The bench names the step that holds a stage's longest stall; an
-// operation is named once (its hosts share one window).
+// The bench names the step whose window holds most of a stage's longest
+// stall; an operation is named once (its hosts share one window).
 func TestStallStep(t *testing.T) {
-	ws := func(ms int) *WriteStats { return &WriteStats{Stall: time.Duration(ms) * time.Millisecond} }
+	t0 := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	ms := func(n int) time.Duration { return time.Duration(n) * time.Millisecond }
 	r := &Result{Steps: []StepResult{
-		{K: 1, Action: "restart", Host: "zk1-dc1", Writes: ws(420)},
-		{K: 2, Action: "start", Host: "zk1-dc2", Writes: ws(90)},
-		{K: 3, Action: "add", Host: "zk1-dc2", Writes: ws(250)},
-		{K: 3, Action: "add", Host: "zk2-dc2"},
+		{K: 1, Action: "restart", Host: "zk1-dc1", Started: at(0), Duration: ms(2000)},
+		{K: 2, Action: "start", Host: "zk1-dc2", Started: at(2100), Duration: ms(1000)},
+		{K: 3, Action: "add", Host: "zk1-dc2", Started: at(3200), Duration: ms(900)},
+		{K: 3, Action: "add", Host: "zk2-dc2", Started: at(3200), Duration: ms(900)},
+		{K: 0, Action: "start", Host: "zk3-dc2"}, // not run
 	}}
 	tests := []struct {
-		stall int
-		want  string
+		from, to int
+		want     string
 	}{
-		{420, "1 restart zk1-dc1"},
-		{250, "3 add (one operation)"},
-		{300, ""}, // between steps: no step holds it
+		{1500, 1900, "1 restart zk1-dc1"},
+		// A gap that outlasts its step (the client still reconnecting).
+		{1800, 2400, "2 start zk1-dc2"},
+		{1700, 2300, "1 restart zk1-dc1"},
+		{3300, 3500, "3 add (one operation)"},
+		{4200, 4300, ""}, // after every step
 	}
 	for _, tt := range tests {
-		if got := stallStep(r, time.Duration(tt.stall)*time.Millisecond); got != tt.want {
-			t.Errorf("stallStep(%dms) = %q, want %q", tt.stall, got, tt.want)
+		if got := stallStep(r, at(tt.from), at(tt.to)); got != tt.want {
+			t.Errorf("stallStep(%d, %d) = %q, want %q", tt.from, tt.to, got, tt.want)
 		}
 	}
 }

@@ -146,9 +146,28 @@ type WriteStats struct {
 // in the window, counted from the last acknowledged write before it, or the
 // gap still open at the window's end.
 func (w *Writer) Stats(from, to time.Time) WriteStats {
+	start, end := w.longestGap(from, to)
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	var s WriteStats
+	s := WriteStats{Stall: end.Sub(start)}
+	for _, a := range w.acks {
+		if !a.Before(from) && a.Before(to) {
+			s.Acked++
+		}
+	}
+	for _, f := range w.failures {
+		if !f.Before(from) && f.Before(to) {
+			s.Failed++
+		}
+	}
+	return s
+}
+
+// longestGap is the interval of Stats(from, to).Stall: when it began (the
+// last acknowledged write before it, or from) and ended.
+func (w *Writer) longestGap(from, to time.Time) (start, end time.Time) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
 	i := sort.Search(len(w.acks), func(i int) bool { return !w.acks[i].Before(from) })
 	prev := from
 	if i > 0 {
@@ -157,21 +176,15 @@ func (w *Writer) Stats(from, to time.Time) WriteStats {
 		prev = w.start
 	}
 	for ; i < len(w.acks) && w.acks[i].Before(to); i++ {
-		s.Acked++
-		if g := w.acks[i].Sub(prev); g > s.Stall {
-			s.Stall = g
+		if w.acks[i].Sub(prev) > end.Sub(start) {
+			start, end = prev, w.acks[i]
 		}
 		prev = w.acks[i]
 	}
-	if g := to.Sub(prev); g > s.Stall {
-		s.Stall = g
+	if to.Sub(prev) > end.Sub(start) {
+		start, end = prev, to
 	}
-	for _, f := range w.failures {
-		if !f.Before(from) && f.Before(to) {
-			s.Failed++
-		}
-	}
-	return s
+	return start, end
 }
 
 // LastError is the last failed write's error.
