@@ -756,16 +756,3 @@ func (rr *reconfigRun) record(ctx context.Context, s compiler.Step, from, to str
 		sr.Reason = "done, not recorded in the journal: " + err.Error()
 	}
 }
-
-func emitStart(r *runner, k, n int, s compiler.Step, sr *StepResult) {
-	r.emit(Event{Kind: EventStart, K: k, N: n, Step: s, Leader: sr.WasLeader})
-}
-
-func emitDone(r *runner, k, n int, s compiler.Step, sr *StepResult) {
-	r.emit(Event{Kind: EventDone, K: k, N: n, Step: s, Leader: sr.WasLeader, Elapsed: sr.Duration,
-		Message: fmt.Sprintf("gate %s, leader %s", sr.GateTime.Round(time.Millisecond), sr.LeaderAfter)})
-}
-
-func emitFailed(r *runner, k, n int, s compiler.Step, sr *StepResult) {
-	r.emit(Event{Kind: EventFailed, K: k, N: n, Step: s, Leader: sr.WasLeader, Elapsed: sr.Duration, Message: sr.Reason})
-}

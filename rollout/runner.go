@@ -677,6 +677,20 @@ func (r *runner) runStep(ctx context.Context, st *state, k, n int, s compiler.St
 	return true
 }
 
+// emitStart, emitDone and emitFailed report a step's events.
+func emitStart(r *runner, k, n int, s compiler.Step, sr *StepResult) {
+	r.emit(Event{Kind: EventStart, K: k, N: n, Step: s, Leader: sr.WasLeader})
+}
+
+func emitDone(r *runner, k, n int, s compiler.Step, sr *StepResult) {
+	r.emit(Event{Kind: EventDone, K: k, N: n, Step: s, Leader: sr.WasLeader, Elapsed: sr.Duration,
+		Message: fmt.Sprintf("gate %s, leader %s", sr.GateTime.Round(time.Millisecond), sr.LeaderAfter)})
+}
+
+func emitFailed(r *runner, k, n int, s compiler.Step, sr *StepResult) {
+	r.emit(Event{Kind: EventFailed, K: k, N: n, Step: s, Leader: sr.WasLeader, Elapsed: sr.Duration, Message: sr.Reason})
+}
+
 // stats closes a step's timing and, under a writer, its write figures.
 func (r *runner) stats(sr *StepResult) {
 	sr.Duration = time.Since(sr.Started)
