@@ -51,8 +51,9 @@ type BenchRow struct {
 	// stage's story; the naive method has none).
 	PlannedElections int    `json:"plannedElections"`
 	Leader           string `json:"leader,omitempty"`
-	// StallStep is the step the longest stall fell in ("3 restart
-	// zk1-dc1"; empty when it fell between steps or for a total).
+	// StallStep is the step whose window holds most of the longest stall
+	// ("3 restart zk1-dc1"; empty when no step's window touches it, and
+	// for a total).
 	StallStep string `json:"longestStallStep,omitempty"`
 }
 
