@@ -234,30 +234,22 @@ func stallStep(r *Result, start, end time.Time) string {
 		if s.Started.IsZero() { // not run, or done by an earlier run
 			continue
 		}
-		from, to := maxTime(s.Started, start), minTime(s.Started.Add(s.Duration), end)
+		from, to := s.Started, s.Started.Add(s.Duration)
+		if start.After(from) {
+			from = start
+		}
+		if end.Before(to) {
+			to = end
+		}
 		if o := to.Sub(from); o > best {
 			best = o
 			name = fmt.Sprintf("%d %s %s", s.K, s.Action, s.Host)
-			if s.Action == "add" || s.Action == "remove" {
+			if s.Action == string(compiler.Add) || s.Action == string(compiler.Remove) {
 				name = fmt.Sprintf("%d %s (one operation)", s.K, s.Action)
 			}
 		}
 	}
 	return name
-}
-
-func maxTime(a, b time.Time) time.Time {
-	if a.After(b) {
-		return a
-	}
-	return b
-}
-
-func minTime(a, b time.Time) time.Time {
-	if a.Before(b) {
-		return a
-	}
-	return b
 }
 
 type planOf struct {

@@ -475,7 +475,7 @@ func (rr *reconfigRun) op(ctx context.Context, st *state, b batch, k, n int, res
 	sr.Started = time.Now()
 	epochBefore := leaderEpoch(st)
 	first := rr.steps[b.idx[0]]
-	emitStart(rr.runner, k, n, first, sr)
+	rr.emitStart(k, n, first, sr)
 	next, joining, leaving := rr.nextConfig(b)
 	if len(joining) > 0 && b.idx[0] > 0 && rr.steps[b.idx[0]-1].Action == compiler.Start {
 		// A joiner that just passed its gate is still starting up (it
@@ -525,7 +525,7 @@ func (rr *reconfigRun) op(ctx context.Context, st *state, b batch, k, n int, res
 		}
 		rr.failBatch(res, b, StatusFailed, reason, ev)
 		rr.stats(sr)
-		emitFailed(rr.runner, k, n, first, sr)
+		rr.emitFailed(k, n, first, sr)
 		return false
 	}
 	rr.committed = next
@@ -568,7 +568,7 @@ func (rr *reconfigRun) op(ctx context.Context, st *state, b batch, k, n int, res
 	for _, i := range b.idx {
 		rr.record(ctx, rr.steps[i], cfg.Version, newVersion, sr)
 	}
-	emitDone(rr.runner, k, n, first, sr)
+	rr.emitDone(k, n, first, sr)
 	return true
 }
 

@@ -614,7 +614,7 @@ func (r *runner) step(ctx context.Context, st *state, i, k, n int, sr *StepResul
 		sr.Started = time.Now()
 		sr.Status, sr.Reason, sr.Evidence = StatusRefused, refusal, evidence
 		r.stats(sr)
-		emitFailed(r, k, n, s, sr)
+		r.emitFailed(k, n, s, sr)
 		return false
 	}
 	return r.runStep(ctx, st, k, n, s, sr, stepHooks{
@@ -643,10 +643,10 @@ func (r *runner) runStep(ctx context.Context, st *state, k, n int, s compiler.St
 	fail := func(reason string, evidence []string) bool {
 		sr.Status, sr.Reason, sr.Evidence = StatusFailed, reason, evidence
 		r.stats(sr)
-		emitFailed(r, k, n, s, sr)
+		r.emitFailed(k, n, s, sr)
 		return false
 	}
-	emitStart(r, k, n, s, sr)
+	r.emitStart(k, n, s, sr)
 	sctx, cancel := context.WithDeadline(ctx, sr.Started.Add(r.opts.StepTimeout))
 	defer cancel()
 	err := h.exec(ctx, sctx)
@@ -673,21 +673,21 @@ func (r *runner) runStep(ctx context.Context, st *state, k, n int, s compiler.St
 	sr.Status, sr.LeaderAfter = StatusDone, gst.Leader
 	sr.Elections = elections(epochBefore, gst)
 	r.stats(sr)
-	emitDone(r, k, n, s, sr)
+	r.emitDone(k, n, s, sr)
 	return true
 }
 
 // emitStart, emitDone and emitFailed report a step's events.
-func emitStart(r *runner, k, n int, s compiler.Step, sr *StepResult) {
+func (r *runner) emitStart(k, n int, s compiler.Step, sr *StepResult) {
 	r.emit(Event{Kind: EventStart, K: k, N: n, Step: s, Leader: sr.WasLeader})
 }
 
-func emitDone(r *runner, k, n int, s compiler.Step, sr *StepResult) {
+func (r *runner) emitDone(k, n int, s compiler.Step, sr *StepResult) {
 	r.emit(Event{Kind: EventDone, K: k, N: n, Step: s, Leader: sr.WasLeader, Elapsed: sr.Duration,
 		Message: fmt.Sprintf("gate %s, leader %s", sr.GateTime.Round(time.Millisecond), sr.LeaderAfter)})
 }
 
-func emitFailed(r *runner, k, n int, s compiler.Step, sr *StepResult) {
+func (r *runner) emitFailed(k, n int, s compiler.Step, sr *StepResult) {
 	r.emit(Event{Kind: EventFailed, K: k, N: n, Step: s, Leader: sr.WasLeader, Elapsed: sr.Duration, Message: sr.Reason})
 }
 

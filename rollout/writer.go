@@ -150,11 +150,9 @@ func (w *Writer) Stats(from, to time.Time) WriteStats {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	s := WriteStats{Stall: end.Sub(start)}
-	for _, a := range w.acks {
-		if !a.Before(from) && a.Before(to) {
-			s.Acked++
-		}
-	}
+	first := sort.Search(len(w.acks), func(i int) bool { return !w.acks[i].Before(from) })
+	last := sort.Search(len(w.acks), func(i int) bool { return !w.acks[i].Before(to) })
+	s.Acked = max(last-first, 0)
 	for _, f := range w.failures {
 		if !f.Before(from) && f.Before(to) {
 			s.Failed++
