@@ -112,7 +112,7 @@ func (p *planner) enableStage() error {
 	out := simulate(ss, p.reserve)
 	st := Stage{Name: "enable-reconfig", Kind: KindReconfigEnable, Members: p.cur, LeaderRule: LeaderLast,
 		Why: []string{fmt.Sprintf("the ensemble runs static configs: one rolling restart, ascending id, leader last, onto reconfigEnabled=true, standaloneEnabled=false, a dynamic config file and %s; the membership does not change; min margin %d (reserve %d); this stage costs one election",
-			authText(p.c.Policy.ReconfigAuth), out.min, p.reserve),
+			authText(p.c.Policy), out.min, p.reserve),
 			"set policy.reconfigEnabled: true instead if the ensemble already runs with reconfiguration on"}}
 	story(&st, ss, out)
 	ids := idsOf(p.cur)
@@ -127,9 +127,12 @@ func (p *planner) enableStage() error {
 	return nil
 }
 
-func authText(auth string) string {
-	if auth == schema.AuthSkipACL {
+func authText(p schema.Policy) string {
+	switch {
+	case p.ReconfigAuth == schema.AuthSkipACL:
 		return "skipACL=yes"
+	case p.DigestInJVMFlags():
+		return "the superuser digest from the servers' JVM flags (-Dzookeeper.DigestAuthenticationProvider.superDigest, set before this stage)"
 	}
 	return "the superuser digest"
 }

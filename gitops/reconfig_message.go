@@ -7,6 +7,7 @@ import (
 
 	"github.com/zkstage/zkstage/compiler"
 	"github.com/zkstage/zkstage/render"
+	"github.com/zkstage/zkstage/schema"
 )
 
 // reconfigKind reports whether a stage changes membership by dynamic
@@ -28,7 +29,7 @@ func (m *message) reconfigChanges(b *strings.Builder) {
 	switch st.Kind {
 	case compiler.KindReconfigEnable:
 		fmt.Fprintf(b, "- turns dynamic reconfiguration on: every member restarts onto reconfigEnabled=true, standaloneEnabled=false, a dynamic config file (`%s`) and %s; membership unchanged (one election)\n",
-			render.DynamicFile, authName(m.c.Policy.ReconfigAuth))
+			render.DynamicFile, authName(m.c.Policy))
 	case compiler.KindReconfigStop:
 		for _, mem := range st.Removed {
 			fmt.Fprintf(b, "- stops: `%s` id %d, already removed from the configuration (its files are deleted)\n", mem.Host, mem.ID)
@@ -78,9 +79,12 @@ func (m *message) reconfigChanges(b *strings.Builder) {
 	}
 }
 
-func authName(auth string) string {
-	if auth == "skipACL" {
+func authName(p schema.Policy) string {
+	switch {
+	case p.ReconfigAuth == schema.AuthSkipACL:
 		return "skipACL=yes"
+	case p.DigestInJVMFlags():
+		return "the superuser digest, which zoo.cfg does not hold: every server's JVM flags must set -Dzookeeper.DigestAuthenticationProvider.superDigest before it restarts (the roll logs in with $ZKSTAGE_RECONFIG_AUTH and refuses a reconfig stage before its first step if the leader does not accept it)"
 	}
 	return "the superuser digest (the roll logs in with $ZKSTAGE_RECONFIG_AUTH)"
 }

@@ -56,6 +56,10 @@ type Options struct {
 	StartTimeout time.Duration
 	// DieWithParent kills the JVMs when the starting process dies (tests).
 	DieWithParent bool
+	// JVMFlags are added to every JVM this lab starts, before the class
+	// path (the CLI passes $SERVER_JVMFLAGS, as zkServer.sh does): a
+	// superuser digest kept out of zoo.cfg, for instance.
+	JVMFlags []string
 }
 
 // Lab is a lab ensemble rooted at a state directory.

@@ -38,8 +38,8 @@ func (l *Lab) spawn(rt *Runtime, cfgPath, logPath, logDir string) (int, error) {
 		// Debian's classpath logs through slf4j-simple, to stderr.
 		"-Dorg.slf4j.simpleLogger.showDateTime=true",
 		"-Dorg.slf4j.simpleLogger.dateTimeFormat=yyyy-MM-dd'T'HH:mm:ss.SSS",
-		"-cp", rt.Classpath, mainClass, cfgPath,
 	}
+	args = append(append(args, l.opts.JVMFlags...), "-cp", rt.Classpath, mainClass, cfgPath)
 	cmd := exec.Command(rt.Java, args...)
 	cmd.Stdout, cmd.Stderr = logf, logf
 	cmd.Dir = filepath.Dir(cfgPath)

@@ -99,7 +99,12 @@ func ZooCfgDynamic(c *schema.Cluster, self compiler.Member) []byte {
 	case schema.AuthSkipACL:
 		kv("skipACL", "yes")
 	default:
-		if c.Policy.SuperDigest != "" {
+		switch {
+		case c.Policy.DigestInJVMFlags():
+			// Kept out of the repository: the operator's JVM flags set
+			// the same system property this key would.
+			b.WriteString("# The superuser digest comes from the JVM flags: -Dzookeeper.DigestAuthenticationProvider.superDigest=...\n")
+		case c.Policy.SuperDigest != "":
 			// ZooKeeper turns the key into the system property
 			// zookeeper.DigestAuthenticationProvider.superDigest.
 			kv("DigestAuthenticationProvider.superDigest", c.Policy.SuperDigest)

@@ -62,3 +62,38 @@ func TestReconfigFilesChangeOnlyWithTheHostsStep(t *testing.T) {
 		}
 	}
 }
+
+// The superuser digest is a zoo.cfg key unless the servers' JVM flags hold
+// it (superDigestFrom "jvmflags"): then no rendered file carries it, so it
+// is never committed.
+func TestReconfigDigestSource(t *testing.T) {
+	c, p := plan(t, filepath.Join("..", "clusters", "reconfig"))
+	self := p.Stages[1].Members[0]
+	digest := c.Policy.SuperDigest
+	if digest == "" {
+		t.Fatal("clusters/reconfig has no superDigest")
+	}
+	key := "\nDigestAuthenticationProvider.superDigest="
+	for _, tc := range []struct {
+		name, from, auth, digest string
+		want, not                []string
+	}{
+		{"zoo.cfg", "", "superDigest", digest, []string{key + digest + "\n"}, []string{"skipACL", "JVM flags"}},
+		{"jvmflags", "jvmflags", "superDigest", "", []string{"\n# The superuser digest comes from the JVM flags: -Dzookeeper.DigestAuthenticationProvider.superDigest=...\n"}, []string{key, digest, "skipACL"}},
+		{"skipACL", "", "skipACL", "", []string{"\nskipACL=yes\n"}, []string{key, "JVM flags"}},
+	} {
+		cc := *c
+		cc.Policy.SuperDigestFrom, cc.Policy.ReconfigAuth, cc.Policy.SuperDigest = tc.from, tc.auth, tc.digest
+		cfg := string(ZooCfgDynamic(&cc, self))
+		for _, w := range tc.want {
+			if !strings.Contains(cfg, w) {
+				t.Errorf("%s: zoo.cfg lacks %q:\n%s", tc.name, w, cfg)
+			}
+		}
+		for _, n := range tc.not {
+			if strings.Contains(cfg, n) {
+				t.Errorf("%s: zoo.cfg holds %q:\n%s", tc.name, n, cfg)
+			}
+		}
+	}
+}

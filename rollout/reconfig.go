@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"os"
 	"sort"
 	"strconv"
 	"strings"
@@ -92,7 +91,7 @@ func reconfigError(err error) string {
 	case errors.Is(err, zk.ErrBadVersion):
 		return "the configuration changed since it was read (BadVersion): a concurrent reconfiguration; nothing forced"
 	case errors.Is(err, zk.ErrNoAuth):
-		return "not authorized to reconfigure (NoAuth): set " + EnvReconfigAuth + "=user:password for the superuser digest the servers know, or use reconfigAuth \"skipACL\""
+		return errNotAuthorized.Error()
 	case errors.Is(err, zk.ErrReconfigDisabled):
 		return "reconfiguration is disabled on the server (reconfigEnabled=false): the enabling stage has not run"
 	case strings.Contains(err.Error(), "unknown error: -13"):
@@ -251,6 +250,7 @@ func (rr *reconfigRun) roll(ctx context.Context, res *Result) {
 			rr.members[s.Host] = m
 		}
 	}
+	authChecked := false
 	for _, b := range rr.batches() {
 		if rr.done[b.idx[0]] {
 			continue
@@ -276,6 +276,15 @@ func (rr *reconfigRun) roll(ctx context.Context, res *Result) {
 		if len(problems) > 0 {
 			rr.failBatch(res, b, StatusRefused, "refused before the step: "+mainProblem(problems, first.Host), problems)
 			return
+		}
+		if !authChecked && rr.opsLeft() {
+			// Once per run, before its first step: credentials that
+			// the leader refuses stop the stage before anything runs.
+			authChecked = true
+			if err := rr.checkAuthorized(ctx, rr.leaderAddr(st)); err != nil {
+				rr.failBatch(res, b, StatusRefused, "refused before the step: "+err.Error(), nil)
+				return
+			}
 		}
 		var ok bool
 		if first.Action == compiler.Add || first.Action == compiler.Remove {
@@ -641,10 +650,8 @@ func (rr *reconfigRun) reconfigure(ctx context.Context, addr string, joining, le
 		return err
 	}
 	defer s.Close()
-	if auth := os.Getenv(EnvReconfigAuth); auth != "" {
-		if err := s.Do(ctx, rr.opts.ProbeTimeout, "digest login", func() error { return s.Conn.AddAuth("digest", []byte(auth)) }); err != nil {
-			return err
-		}
+	if err := rr.login(ctx, s); err != nil {
+		return err
 	}
 	timeout := time.Until(deadlineOf(ctx, rr.opts.StepTimeout))
 	return s.Do(ctx, timeout, "reconfig", func() error {

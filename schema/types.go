@@ -136,6 +136,15 @@ type Policy struct {
 	// servers get for superDigest.
 	ReconfigAuth string `json:"reconfigAuth,omitempty"`
 	SuperDigest  string `json:"superDigest,omitempty"`
+	// SuperDigestFrom is "" or "zoo.cfg" (rendered from SuperDigest) or
+	// "jvmflags" (the servers' own JVM flags hold it; nothing rendered).
+	SuperDigestFrom string `json:"superDigestFrom,omitempty"`
+}
+
+// DigestInJVMFlags reports whether the servers get the superuser digest from
+// their JVM flags rather than from the rendered zoo.cfg.
+func (p Policy) DigestInJVMFlags() bool {
+	return p.ReconfigAuth == AuthSuperDigest && p.SuperDigestFrom == DigestFromJVMFlags
 }
 
 // Reconfig methods and authentication.
@@ -144,4 +153,6 @@ const (
 	MethodReconfig  = "reconfig"
 	AuthSuperDigest = "superDigest"
 	AuthSkipACL     = "skipACL"
+	// DigestFromJVMFlags is policy.superDigestFrom's "jvmflags".
+	DigestFromJVMFlags = "jvmflags"
 )

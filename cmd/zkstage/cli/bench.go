@@ -80,7 +80,7 @@ removed afterwards); they are stopped at the end.`,
 				st = tmp
 			}
 			// Both labs run the spec's release line, as zkstage lab does.
-			lo := lab.Options{ZooKeeperHome: *zkHome, Homes: *zkHomes, Version: c.Version.String(), TickTime: *tick, StopTimeout: 10 * time.Second}
+			lo := lab.Options{ZooKeeperHome: *zkHome, Homes: *zkHomes, Version: c.Version.String(), TickTime: *tick, StopTimeout: 10 * time.Second, JVMFlags: labJVMFlags()}
 			if _, err := lab.FindRuntime(lo.ZooKeeperHome, lo.Homes, lo.Version); err != nil {
 				return runtimeErr(err)
 			}

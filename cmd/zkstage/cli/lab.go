@@ -58,7 +58,12 @@ the folder named by the version (3.4.6/, else the newest 3.4.x/) in
 else Debian's zookeeper package (/usr/share/java, 3.8). down, status and
 stop need no ZooKeeper at all: they work whatever runtime is found, or none.
 The state directory defaults to $ZKSTAGE_LAB_STATE, else
-$TMPDIR/zkstage-lab-<cluster name>. Servers are stopped with SIGTERM, then
+$TMPDIR/zkstage-lab-<cluster name>. $SERVER_JVMFLAGS, split on white
+space as zkServer.sh does, is added to every server's java command line:
+with policy.superDigestFrom "jvmflags" it carries
+-Dzookeeper.DigestAuthenticationProvider.superDigest=user:digest, and it
+must then be set for every lab and roll command that starts or restarts a
+server. Servers are stopped with SIGTERM, then
 SIGKILL after 10 s; only processes whose command line is this lab's server
 with this lab's config are ever signalled.`,
 		Flags: func(fs *pflag.FlagSet) {
@@ -105,7 +110,7 @@ with this lab's config are ever signalled.`,
 			if st == "" {
 				st = filepath.Join(os.TempDir(), "zkstage-lab-"+c.Name)
 			}
-			opts := lab.Options{State: st, ZooKeeperHome: *zkHome, Homes: *zkHomes, Version: c.Version.String(), TickTime: *tick}
+			opts := lab.Options{State: st, ZooKeeperHome: *zkHome, Homes: *zkHomes, Version: c.Version.String(), TickTime: *tick, JVMFlags: labJVMFlags()}
 			l, err := lab.New(opts)
 			var noRuntime error
 			if isRuntimeErr(err) && (action == "down" || action == "status" || action == "stop") {
@@ -249,3 +254,11 @@ func labFiles(c *schema.Cluster, p *compiler.Plan, stage int, args []string, hos
 	}
 	return rollout.LabFiles(c, p, stage)
 }
+
+// EnvJVMFlags holds extra JVM flags for the lab's servers, under the name
+// zkServer.sh reads them from.
+const EnvJVMFlags = "SERVER_JVMFLAGS"
+
+// labJVMFlags are $SERVER_JVMFLAGS split on white space, as zkServer.sh
+// passes them (unquoted) to java.
+func labJVMFlags() []string { return strings.Fields(os.Getenv(EnvJVMFlags)) }
