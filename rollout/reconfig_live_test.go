@@ -74,6 +74,14 @@ func newReconfigFixture(t *testing.T, version string, shrink bool) *reconfigFixt
 // newReconfigFixtureSpec is the lab of spec (at version) up at stage 0.
 func newReconfigFixtureSpec(t *testing.T, version, spec string) *reconfigFixture {
 	t.Helper()
+	return newReconfigFixtureLab(t, spec, lab.Options{Version: version})
+}
+
+// newReconfigFixtureLab is newReconfigFixtureSpec with lab options (the
+// version among them).
+func newReconfigFixtureLab(t *testing.T, spec string, lo lab.Options) *reconfigFixture {
+	t.Helper()
+	version := lo.Version
 	labtest.RequireVersion(t, version)
 	if h := labtest.Homes(); h != "" {
 		t.Setenv(lab.EnvZooKeeperHomes, h)
@@ -91,7 +99,7 @@ func newReconfigFixtureSpec(t *testing.T, version, spec string) *reconfigFixture
 	if err != nil {
 		t.Fatal(err)
 	}
-	f := &reconfigFixture{c: c, p: p, lab: labtest.NewLabVersion(t, version, nil), dir: dir}
+	f := &reconfigFixture{c: c, p: p, lab: labtest.NewLabOptions(t, lo), dir: dir}
 	files, err := LabFiles(c, p, 0)
 	if err != nil {
 		t.Fatal(err)

@@ -59,9 +59,17 @@ func RequireVersion(t testing.TB, version string) *lab.Runtime {
 // NewLabVersion is NewLab for a ZooKeeper of the given version ("": any).
 func NewLabVersion(t testing.TB, version string, overrides map[string]map[string]string) *lab.Lab {
 	t.Helper()
-	RequireVersion(t, version)
-	l, err := lab.New(lab.Options{State: t.TempDir(), TickTime: 200, Overrides: overrides,
-		Homes: Homes(), Version: version, DieWithParent: true, StopTimeout: 5 * time.Second})
+	return NewLabOptions(t, lab.Options{Version: version, Overrides: overrides})
+}
+
+// NewLabOptions is NewLab with the test's own options (JVM flags, for
+// instance); the state dir, tick time, homes, stop timeout and the JVMs'
+// death with the test binary are the test defaults.
+func NewLabOptions(t testing.TB, o lab.Options) *lab.Lab {
+	t.Helper()
+	RequireVersion(t, o.Version)
+	o.State, o.TickTime, o.Homes, o.DieWithParent, o.StopTimeout = t.TempDir(), 200, Homes(), true, 5*time.Second
+	l, err := lab.New(o)
 	if err != nil {
 		t.Fatal(err)
 	}
