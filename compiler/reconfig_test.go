@@ -99,6 +99,24 @@ func TestReconfigAlreadyEnabled(t *testing.T) {
 	}
 }
 
+// The enabling stage says how the servers learn to authorize the runner:
+// with the digest in their JVM flags, that the flags must be set first.
+func TestReconfigEnablingNamesTheAuthentication(t *testing.T) {
+	for _, tc := range []struct{ policy, want string }{
+		{`method: "reconfig", superDigest: "super:D/InIHSb7yEEbrWz8b9l71RjZJU="`, "a dynamic config file and the superuser digest; "},
+		{`method: "reconfig", superDigestFrom: "jvmflags"`, "a dynamic config file and the superuser digest from the servers' JVM flags (-Dzookeeper.DigestAuthenticationProvider.superDigest, set before this stage); "},
+		{skipACL, "a dynamic config file and skipACL=yes; "},
+	} {
+		p, err := Compile(referenceAt(t, "3.8.0", tc.policy))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if why := strings.Join(p.Stages[1].Why, "\n"); p.Stages[1].Kind != KindReconfigEnable || !strings.Contains(why, tc.want) {
+			t.Errorf("%s: stage 1 %s, why:\n%s\nwant %q", tc.policy, p.Stages[1].Kind, why, tc.want)
+		}
+	}
+}
+
 func shrinkSpec(t *testing.T, n, keep int, policy string) *schema.Cluster {
 	var hosts []hostSpec
 	for i := 1; i <= n; i++ {

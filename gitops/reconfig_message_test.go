@@ -41,3 +41,27 @@ func TestReconfigStageMessage(t *testing.T) {
 		}
 	}
 }
+
+// With the digest in the servers' JVM flags, the enabling stage's message
+// says so: nothing in the commit shows the operator that the flag must be
+// set before the roll.
+func TestReconfigStageMessageDigestFromJVMFlags(t *testing.T) {
+	c, p := compilertest.Plan(t, "../clusters/reconfig")
+	c.Policy.SuperDigest, c.Policy.SuperDigestFrom = "", "jvmflags"
+	files := func(k int) map[string][]byte {
+		f, err := render.StageFiles(c, p, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return filesMap(f)
+	}
+	msg := (&message{c: c, p: p, k: 1, dir: "clusters/reconfig", base: "main", entry: EntryNext, prev: files(0), cur: files(1)}).text()
+	for _, w := range []string{"zoo.cfg does not hold: every server's JVM flags must set -Dzookeeper.DigestAuthenticationProvider.superDigest before it restarts"} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("message lacks %q:\n%s", w, msg)
+		}
+	}
+	if strings.Contains(msg, "D/InIHSb7yEEbrWz8b9l71RjZJU=") {
+		t.Errorf("message holds the digest:\n%s", msg)
+	}
+}
