@@ -41,6 +41,9 @@ const (
 	KindShrinkStop = "shrink-stop" // leaving hosts stop
 	KindShrinkRoll = "shrink-roll" // remaining hosts onto the smaller config
 	KindBootstrap  = "bootstrap"   // no ensemble yet: start every host
+	// KindSettings is not a stage of any plan: SettingsRoll's restart of a
+	// stage's hosts onto changed settings, same membership.
+	KindSettings = "settings"
 
 	// Dynamic reconfiguration stages.
 	KindReconfigEnable = "reconfig-enable" // rolling restart onto reconfigEnabled=true and a dynamic file

@@ -224,6 +224,11 @@ func Gate(ctx context.Context, opts GateOptions) (*GateResult, error) {
 		case headMan.Stage == baseMan.Stage+1:
 			c2.Status = GatePass
 			c2.Message = fmt.Sprintf("base stage %02d -> head stage %02d, plan %s", baseMan.Stage, headMan.Stage, headMan.Fingerprint)
+		case headMan.Stage == baseMan.Stage && headMan.Spec != baseMan.Spec:
+			// zkstage stage's settings commit: the stage the base
+			// is at, rendered from a spec with other settings.
+			c2.Status = GatePass
+			c2.Message = fmt.Sprintf("new settings: base and head are both stage %02d of plan %s, rendered from specs %s and %s", headMan.Stage, headMan.Fingerprint, baseMan.Spec, headMan.Spec)
 		case headMan.Stage <= baseMan.Stage:
 			c2.Status = GateFail
 			c2.Message = fmt.Sprintf("the head is stage %02d but %s is already at stage %02d (plan %s): nothing to merge", headMan.Stage, opts.Base, baseMan.Stage, headMan.Fingerprint)

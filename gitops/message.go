@@ -22,6 +22,11 @@ const (
 	// plan that describes the ensemble the base is at, so the membership does
 	// not change, only the plan the files belong to.
 	EntryReplan = "replan"
+	// EntrySettings: the spec's settings changed, not its plan; the commit
+	// holds the stage the base is at, rendered with the new settings, so
+	// that no membership stage changes the zoo.cfg of a host it does not
+	// restart. Its roll restarts every member (zkstage roll --settings).
+	EntrySettings = "settings"
 )
 
 // FileChange is one file that differs between two stages' rendered folders.
@@ -81,6 +86,8 @@ type message struct {
 	prev, cur map[string][]byte
 	// warnings are the spec's and the plan's (Warnings).
 	warnings []string
+	// settings is, for EntrySettings, the settings roll of stage k.
+	settings *compiler.Stage
 }
 
 // Title is the pull request's title: the commit's first line.
@@ -95,7 +102,11 @@ func (m *message) text() string {
 	st := &m.p.Stages[m.k]
 	last := len(m.p.Stages) - 1
 	var b strings.Builder
-	fmt.Fprintf(&b, "%s\n\n", Title(m.c.Name, m.k, st.Name))
+	name := st.Name
+	if m.settings != nil {
+		name = m.settings.Name
+	}
+	fmt.Fprintf(&b, "%s\n\n", Title(m.c.Name, m.k, name))
 	rendered := m.dir + "/" + RenderedDir
 	switch m.entry {
 	case EntryAdopt:
@@ -104,6 +115,9 @@ func (m *message) text() string {
 	case EntryReplan:
 		fmt.Fprintf(&b, "Re-plans cluster `%s`: the spec changed (plan `%s` → `%s`). `%s` moves from stage %02d of the old plan to stage %02d %s of the new one, which describes the same ensemble. No membership change.\n\n",
 			m.c.Name, m.baseMan.Fingerprint, m.p.Fingerprint, rendered, m.baseMan.Stage, m.k, st.Name)
+	case EntrySettings:
+		fmt.Fprintf(&b, "New settings for cluster `%s`: the spec's settings changed, its plan `%s` did not. `%s` stays at stage %02d %s, rendered with the new settings, before the next stage changes any membership. No membership change.\n\n",
+			m.c.Name, m.p.Fingerprint, rendered, m.k, st.Name)
 	default:
 		fmt.Fprintf(&b, "Moves `%s` from stage %02d %s to stage %02d %s of plan `%s` (stage %d of %d).\n\n",
 			rendered, m.k-1, m.p.Stages[m.k-1].Name, m.k, st.Name, m.p.Fingerprint, m.k, last)
@@ -122,14 +136,24 @@ func (m *message) text() string {
 	m.changes(&b)
 
 	b.WriteString("\n## Why it is safe\n\n")
-	if m.entry == EntryNext {
+	shown := m.p
+	switch {
+	case m.entry == EntryNext:
 		fmt.Fprintf(&b, "Every step below was simulated: no step lets two leaders exist, and the smallest availability margin is %d (policy reserve %d). The margin is the slack, in live voters, of the rule the step relies on.\n\n",
 			st.MinMargin, m.p.Policy.Reserve)
-	} else {
+	case m.settings != nil:
+		fmt.Fprintf(&b, "The membership does not change. The settings roll below restarts every member once, ascending id, the live leader last, each step gated; it was simulated like any stage: no step lets two leaders exist, and the smallest availability margin is %d (policy reserve %d).\n\n",
+			m.settings.MinMargin, m.p.Policy.Reserve)
+		// The steps shown are the settings roll's, not the stage's own.
+		pp := *m.p
+		pp.Stages = append([]compiler.Stage{}, m.p.Stages...)
+		pp.Stages[m.k] = *m.settings
+		shown = &pp
+	default:
 		b.WriteString("The membership does not change, so no step can lose quorum; the gate checks that the live ensemble is the one these files describe before this merges.\n\n")
 	}
 	var sm bytes.Buffer
-	report.StageMarkdown(&sm, m.p, m.k, 3)
+	report.StageMarkdown(&sm, shown, m.k, 3)
 	b.WriteString(strings.TrimRight(sm.String(), "\n"))
 	b.WriteString("\n\n## Runbook\n\n")
 	m.runbook(&b)
@@ -142,6 +166,11 @@ func (m *message) text() string {
 		fmt.Fprintf(&b, "2. `%s` has no rendered stage yet, so this pull request must be stage 00;\n", m.base)
 		b.WriteString("3. the live ensemble verifies as stage 00 (")
 		m.expect(&b, 0)
+		b.WriteString(").\n")
+	case EntrySettings:
+		fmt.Fprintf(&b, "2. `%s` is at stage %02d of the same plan `%s`, rendered from another spec: this is that stage with the new settings;\n", m.base, m.k, m.p.Fingerprint)
+		fmt.Fprintf(&b, "3. the live ensemble verifies as stage %02d (", m.k)
+		m.expect(&b, m.k)
 		b.WriteString(").\n")
 	case EntryReplan:
 		fmt.Fprintf(&b, "2. `%s` is at stage %02d of plan `%s`, and stage %02d of the new plan `%s` describes the same members and live hosts;\n",
@@ -186,6 +215,9 @@ func (m *message) changes(b *strings.Builder) {
 	st := &m.p.Stages[m.k]
 	n := 0
 	for _, r := range st.Renamed {
+		if m.entry != EntryNext {
+			break // the base already runs the new ids
+		}
 		fmt.Fprintf(b, "- renamed: `%s` id %d → %d\n", r.Host, r.From, r.To)
 		n++
 	}
@@ -239,11 +271,12 @@ func (m *message) runbook(b *strings.Builder) {
 	st := &m.p.Stages[m.k]
 	roll := fmt.Sprintf("zkstage roll %s --stage %d --exec '<your restart command>'", m.dir, m.k)
 	if m.entry != EntryNext {
+		// The ensemble already runs stage k: the roll restarts its
+		// members onto the new settings, it does not replay the steps.
+		roll = fmt.Sprintf("zkstage roll %s --stage %d --settings --exec '<your restart command>'", m.dir, m.k)
 		var restart []string
-		for _, c := range diffFiles(m.prev, m.cur) {
-			if c.Status == "modified" && strings.HasSuffix(c.Path, "/zoo.cfg") && settingsChanged(m.prev[c.Path], m.cur[c.Path]) {
-				restart = append(restart, "`"+hostOf(c.Path)+"`")
-			}
+		for _, h := range settingsHosts(m.prev, m.cur) {
+			restart = append(restart, "`"+h+"`")
 		}
 		b.WriteString("1. Merge once the gate passes.\n")
 		if len(restart) == 0 {

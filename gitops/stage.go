@@ -185,6 +185,24 @@ func Stage(ctx context.Context, c *schema.Cluster, p *compiler.Plan, opts StageO
 		res.Author, res.AuthorSource = DefaultAuthor, "default"
 	}
 
+	// New settings for a plan under way: the stage the base is at comes
+	// first, re-rendered with them, as its own commit with a settings
+	// roll; the stages after it then change only the hosts they step.
+	var settings *compiler.Stage
+	if entry == EntryNext {
+		files, err := render.StageFiles(c, p, baseMan.Stage)
+		if err != nil {
+			return nil, err
+		}
+		if hosts := settingsHosts(baseFiles, filesMap(files)); len(hosts) > 0 {
+			settings, err = compiler.SettingsRoll(c, p, baseMan.Stage)
+			if err != nil {
+				return nil, inputErr("%s/cluster.cue: the settings of %s change, so zkstage must roll them out before stage %02d, but: %v", rp.rel, strings.Join(hosts, ", "), start, err)
+			}
+			start, entry = baseMan.Stage, EntrySettings
+		}
+	}
+
 	obj := objects{rp.r.Storer}
 	baseRoot, err := baseCommit.Tree()
 	if err != nil {
@@ -219,15 +237,19 @@ func Stage(ctx context.Context, c *schema.Cluster, p *compiler.Plan, opts StageO
 		if k == start {
 			e = entry
 		}
-		msg := (&message{c: c, p: p, k: k, dir: rp.rel, base: base, entry: e, baseMan: baseMan, prev: prev, cur: cur,
-			warnings: Warnings(rp.rel, opts.SpecWarnings, p)}).text()
-		name := BranchName(opts.BranchPrefix, c.Name, k, p.Stages[k].Name)
+		stageName := p.Stages[k].Name
+		msg := &message{c: c, p: p, k: k, dir: rp.rel, base: base, entry: e, baseMan: baseMan, prev: prev, cur: cur,
+			warnings: Warnings(rp.rel, opts.SpecWarnings, p)}
+		if e == EntrySettings {
+			msg.settings, stageName = settings, settings.Name
+		}
+		name := BranchName(opts.BranchPrefix, c.Name, k, stageName)
 		planned[name] = true
-		br, err := rp.putBranch(obj, name, root, parent, msg, res.Author, opts.Now())
+		br, err := rp.putBranch(obj, name, root, parent, msg.text(), res.Author, opts.Now())
 		if err != nil {
 			return nil, err
 		}
-		br.Stage, br.Title, br.Entry = k, Title(c.Name, k, p.Stages[k].Name), e
+		br.Stage, br.Title, br.Entry = k, Title(c.Name, k, stageName), e
 		res.Branches = append(res.Branches, *br)
 		parent = plumbing.NewHash(br.Commit)
 		prev = cur
@@ -243,7 +265,12 @@ func Stage(ctx context.Context, c *schema.Cluster, p *compiler.Plan, opts StageO
 		if !strings.HasPrefix(n, clusterPrefix) || planned[n] {
 			return nil
 		}
-		if k, ok := branchStage(n[len(clusterPrefix):]); ok && k < start && k < len(p.Stages) && n == BranchName(opts.BranchPrefix, c.Name, k, p.Stages[k].Name) {
+		held := start // the base holds the stages before it
+		if entry == EntrySettings {
+			held++ // and the one the settings commit re-renders
+		}
+		if k, ok := branchStage(n[len(clusterPrefix):]); ok && k < held && k < len(p.Stages) &&
+			(n == BranchName(opts.BranchPrefix, c.Name, k, p.Stages[k].Name) || n == BranchName(opts.BranchPrefix, c.Name, k, compiler.SettingsName(p.Stages[k].Name))) {
 			res.Merged = append(res.Merged, n)
 		} else {
 			res.Stale = append(res.Stale, n)
@@ -404,4 +431,16 @@ func ensembleKey(members []compiler.Member, live []string) ensemble {
 		ls = nil
 	}
 	return ensemble{ms, ls}
+}
+
+// settingsHosts lists the hosts whose zoo.cfg differs, beyond comments,
+// between two renders of one stage: their settings changed.
+func settingsHosts(old, new map[string][]byte) []string {
+	var out []string
+	for _, c := range diffFiles(old, new) {
+		if c.Status == "modified" && strings.HasSuffix(c.Path, "/zoo.cfg") && settingsChanged(old[c.Path], new[c.Path]) {
+			out = append(out, hostOf(c.Path))
+		}
+	}
+	return out
 }

@@ -45,6 +45,10 @@ type Record struct {
 	// one it committed.
 	ConfigFrom string `json:"configFrom,omitempty"`
 	ConfigTo   string `json:"configTo,omitempty"`
+	// Spec is, for a settings roll, the spec hash of the settings the host
+	// restarted onto: the stage's own earlier steps, and a roll of older
+	// settings, are other records.
+	Spec string `json:"spec,omitempty"`
 }
 
 func (r Record) String() string {
@@ -77,6 +81,21 @@ func (l *Log) Find(fingerprint string, stage int, host string) *Record {
 	for i := len(l.Records) - 1; i >= 0; i-- {
 		r := &l.Records[i]
 		if r.Fingerprint == fingerprint && r.Stage == stage && r.Host == host {
+			return r
+		}
+	}
+	return nil
+}
+
+// FindSettings returns the newest record of the host's settings restart
+// onto the spec spec in the stage of the plan, or nil.
+func (l *Log) FindSettings(fingerprint string, stage int, host, spec string) *Record {
+	if l == nil {
+		return nil
+	}
+	for i := len(l.Records) - 1; i >= 0; i-- {
+		r := &l.Records[i]
+		if r.Fingerprint == fingerprint && r.Stage == stage && r.Host == host && r.Spec == spec {
 			return r
 		}
 	}

@@ -98,6 +98,17 @@ func NewManifest(c *schema.Cluster, p *compiler.Plan, k int) *Manifest {
 	return m
 }
 
+// SettingsManifest describes the settings roll st of stage k
+// (compiler.SettingsRoll): stage k's manifest, whose membership and files
+// it keeps, with the roll's name, kind, steps and leaders. LastStep is
+// stage k's: the membership each host runs is the same.
+func SettingsManifest(c *schema.Cluster, p *compiler.Plan, k int, st *compiler.Stage) *Manifest {
+	m := NewManifest(c, p, k)
+	m.Name, m.Kind, m.LeaderRule, m.Steps, m.MinMargin = st.Name, st.Kind, st.LeaderRule, st.Steps, st.MinMargin
+	m.Leader, m.LeaderAfter, m.Alternatives = st.Leader, st.LeaderAfter, st.Alternatives
+	return m
+}
+
 // SpecHash is a short hash of the decoded spec: everything the renderer
 // reads, positions and file name aside. encoding/json sorts map keys, so it
 // is the same for the same spec.

@@ -176,7 +176,12 @@ func (o Options) validate() error {
 	if o.From == nil || o.To == nil {
 		return errors.New("rollout: need the manifests of stage N-1 and N")
 	}
-	if o.To.Stage != o.From.Stage+1 {
+	if o.To.Kind == compiler.KindSettings {
+		// A settings roll restarts the hosts of one stage in place.
+		if o.To.Stage != o.From.Stage {
+			return fmt.Errorf("rollout: a settings roll of stage %d starts from stage %d", o.To.Stage, o.From.Stage)
+		}
+	} else if o.To.Stage != o.From.Stage+1 {
 		return fmt.Errorf("rollout: stages %d and %d are not consecutive", o.From.Stage, o.To.Stage)
 	}
 	if o.From.Fingerprint != o.To.Fingerprint {
@@ -354,6 +359,12 @@ func (r *runner) isDone(st *state, s compiler.Step) bool {
 		// tells reconfigEnabled: the journal records the restart.
 		return r.journal.Find(r.to.Fingerprint, r.to.Stage, s.Host) != nil
 	}
+	if r.to.Kind == compiler.KindSettings {
+		// Nor do all settings show (settings.extra), and the stage's
+		// own earlier restarts are not this one: the journal records
+		// the restart onto these settings.
+		return r.journal.FindSettings(r.to.Fingerprint, r.to.Stage, s.Host, r.to.Spec) != nil
+	}
 	if r.shows.Membership {
 		return o.Config == cfgTo
 	}
@@ -368,7 +379,7 @@ func (r *runner) isDone(st *state, s compiler.Step) bool {
 
 // doneSource says how isDone knew.
 func (r *runner) doneSource(s compiler.Step) string {
-	if (!r.shows.Membership || r.to.Kind == compiler.KindReconfigEnable) && s.Action == compiler.Restart && (s.FromID == nil || *s.FromID == s.ID) {
+	if (!r.shows.Membership || r.to.Kind == compiler.KindReconfigEnable || r.to.Kind == compiler.KindSettings) && s.Action == compiler.Restart && (s.FromID == nil || *s.FromID == s.ID) {
 		return verify.SourceJournal
 	}
 	return "observed"
@@ -393,6 +404,9 @@ func (r *runner) record(ctx context.Context, s compiler.Step, res *Result) {
 	}
 	rec := journal.Record{Fingerprint: r.to.Fingerprint, Stage: r.to.Stage, StageName: r.to.Name, Action: string(s.Action),
 		Host: s.Host, ID: s.ID, FromID: s.FromID, At: time.Now().UTC(), By: journal.ByRoll}
+	if r.to.Kind == compiler.KindSettings {
+		rec.Spec = r.to.Spec
+	}
 	if err := journal.Append(ctx, r.servers(), r.to.Cluster, r.opts.ProbeTimeout, rec); err != nil {
 		res.Warnings = append(res.Warnings, fmt.Sprintf("step %s %s is done but not recorded: %v", s.Action, s.Host, err))
 		return

@@ -17,6 +17,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/zkstage/zkstage/compiler"
 	"github.com/zkstage/zkstage/render"
 	"github.com/zkstage/zkstage/rollout"
 )
@@ -24,11 +25,11 @@ import (
 func init() {
 	var stage *int
 	var execCmd, canary, output *string
-	var dryRun, resume, keepLeader, noJournal *bool
+	var dryRun, resume, keepLeader, noJournal, settings *bool
 	var stepTimeout, handoverWait *time.Duration
 	register(&Command{
 		Name:    "roll",
-		Usage:   "roll DIR --stage N --exec CMD [--dry-run] [--resume] [--keep-leader] [--no-journal] [--step-timeout D] [--handover-wait D] [--canary PATH] [-o text|json]",
+		Usage:   "roll DIR --stage N --exec CMD [--settings] [--dry-run] [--resume] [--keep-leader] [--no-journal] [--step-timeout D] [--handover-wait D] [--canary PATH] [-o text|json]",
 		Example: "zkstage roll clusters/lab --stage 1 --dry-run --exec 'ssh \"$ZKSTAGE_HOST\" sudo systemctl $ZKSTAGE_ACTION zookeeper'",
 		Short:   "execute one stage's steps on the live ensemble, gated on its live state",
 		Long: `Runs the steps of stage N (N >= 1) on the live ensemble, in the plan's
@@ -90,6 +91,16 @@ background writer (sequential znodes under PATH) during the roll: the
 summary shows per step the longest write stall and the failed writes; at the
 end every acknowledged write must be present, then the znodes are deleted.
 
+--settings rolls changed settings instead of a stage's steps: stage N
+(0 included) is the stage the ensemble runs, and every live member
+restarts once onto the files of stage N rendered from the current spec,
+ascending id, the live leader last, gated like any step (the membership
+does not change). zkstage stage commits such a change on its own, before
+the next membership stage, and its runbook runs this. Its journal records
+carry the spec's hash, so --resume tells them from the stage's own earlier
+restarts. Refused under policy.method "reconfig", where ZooKeeper owns
+zoo.cfg.
+
 Progress: one line per step on stderr. Summary per step on stdout.`,
 		Flags: func(fs *pflag.FlagSet) {
 			stage = fs.Int("stage", -1, "stage to roll (1..last)")
@@ -98,6 +109,7 @@ Progress: one line per step on stderr. Summary per step on stdout.`,
 			resume = fs.Bool("resume", false, "skip the steps the live state (or, on 3.4, the journal) shows done")
 			keepLeader = fs.Bool("keep-leader", false, "do not restart a leader found outside the preferred datacenter at the end")
 			noJournal = fs.Bool("no-journal", false, "do not read or write the rollout journal in the ensemble")
+			settings = fs.Bool("settings", false, "restart every member of stage N onto its changed settings (same membership)")
 			stepTimeout = fs.Duration("step-timeout", 2*time.Minute, "time allowed to each step: command and gate")
 			handoverWait = fs.Duration("handover-wait", 10*time.Second, "how long a leader's restart waits, stopped, for the others to elect before it starts again")
 			canary = fs.String("canary", "", "znode path for a background writer measuring write stalls")
@@ -130,10 +142,19 @@ Progress: one line per step on stderr. Summary per step on stdout.`,
 			if *stage >= len(p.Stages) {
 				return usageErr("--stage %d: the plan has stages 0..%d", *stage, len(p.Stages)-1)
 			}
-			if *stage == 0 {
-				return usageErr("--stage 0 is the ensemble as it is today: nothing to roll (stages 1..%d)", len(p.Stages)-1)
+			var from, to *render.Manifest
+			switch {
+			case *settings:
+				st, err := compiler.SettingsRoll(c, p, *stage)
+				if err != nil {
+					return usageErr("%v", err)
+				}
+				from, to = render.NewManifest(c, p, *stage), render.SettingsManifest(c, p, *stage, st)
+			case *stage == 0:
+				return usageErr("--stage 0 is the ensemble as it is today: nothing to roll (stages 1..%d; --settings rolls new settings onto it)", len(p.Stages)-1)
+			default:
+				from, to = render.NewManifest(c, p, *stage-1), render.NewManifest(c, p, *stage)
 			}
-			from, to := render.NewManifest(c, p, *stage-1), render.NewManifest(c, p, *stage)
 			absDir, err := filepath.Abs(dir)
 			if err != nil {
 				return err

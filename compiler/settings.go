@@ -1,0 +1,66 @@
+package compiler
+
+import (
+	"fmt"
+
+	"github.com/zkstage/zkstage/schema"
+)
+
+// SettingsRoll is the rolling restart that brings changed settings (the
+// zoo.cfg keys that are not membership: tickTime, limits, directories,
+// settings.extra, ...) to the hosts of stage k, the membership unchanged:
+// every live member restarts once, ascending id, the live leader last,
+// judged by the rolling simulator against policy.reserve like any stage.
+// No plan holds it, since the compiler cannot know which settings the hosts
+// run: gitops sees the change in the files and commits it on its own, so
+// that a membership stage never changes the zoo.cfg of a host it does not
+// restart. The stage keeps stage k's index; its Kind is KindSettings.
+func SettingsRoll(c *schema.Cluster, p *Plan, k int) (*Stage, error) {
+	if k < 0 || k >= len(p.Stages) {
+		return nil, fmt.Errorf("stage %d: the plan has stages 0..%d", k, len(p.Stages)-1)
+	}
+	if c.Policy.Method == schema.MethodReconfig {
+		// ZooKeeper owns zoo.cfg there and rewrites it: config
+		// management must never overwrite it, so new rendered settings
+		// cannot reach a running member through its files.
+		return nil, fmt.Errorf("settings under policy.method \"reconfig\": ZooKeeper owns each member's zoo.cfg, so changed settings cannot be rolled out through the rendered files; change them on the hosts by hand, or before the enabling stage")
+	}
+	base := p.Stages[k]
+	q := &planner{c: c, reserve: c.Policy.Reserve}
+	q.today() // the datacenters and the preferred one, for the simulator
+	live := map[string]int{}
+	var steps []Step
+	for _, h := range base.Live {
+		for _, m := range base.Members {
+			if m.Host == h {
+				live[h] = m.ID
+			}
+		}
+	}
+	for _, m := range base.Members {
+		if _, ok := live[m.Host]; ok {
+			steps = append(steps, Step{Action: Restart, Host: m.Host, ID: m.ID})
+		}
+	}
+	if len(steps) == 0 {
+		return nil, fmt.Errorf("stage %d %s: no member runs, nothing to restart", k, base.Name)
+	}
+	ss := q.sim(base.Members, base.Members, live, steps, LeaderLast, false, base.LeaderAfter)
+	out := simulate(ss, q.reserve)
+	st := Stage{Index: k, Name: SettingsName(base.Name), Kind: KindSettings, Members: base.Members, Live: base.Live,
+		LeaderRule: LeaderLast, Safe: true,
+		Why: []string{fmt.Sprintf("the settings changed, the membership did not: every member restarts once onto its new zoo.cfg, ascending id, the live leader last; min margin %d (reserve %d); this costs one election", out.min, q.reserve)}}
+	story(&st, ss, out)
+	if c := q.judge(out, st); !c.ok {
+		return nil, fmt.Errorf("the settings roll of stage %d cannot keep policy.reserve %d: %s", k, q.reserve, c.reason)
+	}
+	for i, s := range st.Steps {
+		if i == 0 || s.Margin < st.MinMargin {
+			st.MinMargin = s.Margin
+		}
+	}
+	return &st, nil
+}
+
+// SettingsName names the settings roll of the stage called name.
+func SettingsName(name string) string { return name + "-settings" }

@@ -1,0 +1,68 @@
+package compiler
+
+import (
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/zkstage/zkstage/schema"
+)
+
+// A settings roll restarts every live member of the stage once, ascending
+// id, the leader last, and keeps the stage's membership.
+func TestSettingsRoll(t *testing.T) {
+	c, _, err := schema.Load(filepath.Join("..", "clusters", "reference"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k := range p.Stages {
+		st, err := SettingsRoll(c, p, k)
+		if err != nil {
+			t.Fatalf("stage %d: %v", k, err)
+		}
+		base := p.Stages[k]
+		if st.Kind != KindSettings || st.Index != k || len(st.Members) != len(base.Members) || strings.Join(st.Live, ",") != strings.Join(base.Live, ",") {
+			t.Errorf("stage %d: %+v", k, st)
+		}
+		var hosts []string
+		for _, s := range st.Steps {
+			if s.Action != Restart {
+				t.Errorf("stage %d: step %+v", k, s)
+			}
+			hosts = append(hosts, s.Host)
+		}
+		if len(hosts) != len(base.Live) {
+			t.Errorf("stage %d: restarts %v, want every live host %v", k, hosts, base.Live)
+		}
+		if last := st.Steps[len(st.Steps)-1].Host; last != base.LeaderAfter {
+			t.Errorf("stage %d: the last restart is %s, want the leader %s", k, last, base.LeaderAfter)
+		}
+		// One election for the leader's restart, and one more where the
+		// runner then moves a leader elected outside dc1 back.
+		if st.MinMargin < c.Policy.Reserve || st.Elections < 1 || st.Elections > 2 || c.Hosts[st.LeaderAfter].DC != "dc1" {
+			t.Errorf("stage %d: min margin %d, elections %d, leader after %s", k, st.MinMargin, st.Elections, st.LeaderAfter)
+		}
+	}
+	if _, err := SettingsRoll(c, p, len(p.Stages)); err == nil {
+		t.Error("a stage past the plan was accepted")
+	}
+}
+
+// Under dynamic reconfiguration ZooKeeper owns zoo.cfg: refused, with why.
+func TestSettingsRollRefusedUnderReconfig(t *testing.T) {
+	c, _, err := schema.Load(filepath.Join("..", "clusters", "reconfig"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := SettingsRoll(c, p, 1); err == nil || !strings.Contains(err.Error(), "ZooKeeper owns each member's zoo.cfg") {
+		t.Errorf("error %v", err)
+	}
+}

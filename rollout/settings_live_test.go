@@ -1,0 +1,132 @@
+package rollout
+
+import (
+	"context"
+	"io"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/zkstage/zkstage/compiler"
+	"github.com/zkstage/zkstage/render"
+	"github.com/zkstage/zkstage/verify"
+)
+
+// TestSettingsRoll: a settings change rolled onto the running stage
+// (zkstage roll --settings) restarts every member once, the leader last,
+// under a write load; every member then runs the new setting (conf), the
+// journal records the restarts with the spec's hash, and a second run finds
+// them done (3.4.6, which cannot show membership, included).
+func TestSettingsRoll(t *testing.T) {
+	for _, v := range []string{"3.4.6", "3.5.10", "3.8.0"} {
+		t.Run(v, func(t *testing.T) { settingsRoll(t, v) })
+	}
+}
+
+func settingsRoll(t *testing.T, version string) {
+	f := newFixtureVersion(t, testDir, version, 0)
+	c := *f.c
+	c.Settings.Extra = map[string]string{"maxClientCnxns": "77"}
+	p, err := compiler.Compile(&c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Fingerprint != f.p.Fingerprint {
+		t.Fatalf("a settings change changed the plan: %s -> %s", f.p.Fingerprint, p.Fingerprint)
+	}
+	st, err := compiler.SettingsRoll(&c, p, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	from, to := render.NewManifest(&c, p, 0), render.SettingsManifest(&c, p, 0, st)
+	if to.Spec == render.SpecHash(f.c) {
+		t.Fatal("the new settings did not change the spec hash")
+	}
+	w, err := StartWriter(context.Background(), f.servers(), "/zkstage-settings", WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	opts := Options{From: from, To: to, Dir: f.dir, Exec: LabExec(f.lab, &c, p), StepTimeout: 60 * time.Second, Writer: w}
+	res, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	logResult(t, res)
+	if !res.OK {
+		t.Fatalf("settings roll: %s", res.Message)
+	}
+	if res.Elections != 1 {
+		t.Errorf("%d elections, want 1 (the leader's restart)", res.Elections)
+	}
+	last := res.Steps[0]
+	for _, s := range res.Steps {
+		if s.Status != StatusDone || s.Action != string(compiler.Restart) {
+			t.Errorf("step %s %s: %s", s.Action, s.Host, s.Status)
+		}
+		if s.K > last.K {
+			last = s
+		}
+	}
+	if !last.WasLeader {
+		t.Errorf("the last restart, %s, was not of the leader", last.Host)
+	}
+	if len(res.Steps) != len(from.Live) {
+		t.Errorf("%d restarts, want one per live host (%d)", len(res.Steps), len(from.Live))
+	}
+	for _, m := range from.Members {
+		got := confSetting(t, m.Address+":"+strconv.Itoa(m.ClientPort), "maxClientCnxns")
+		if got != "77" {
+			t.Errorf("%s: conf maxClientCnxns=%s, want 77", m.Host, got)
+		}
+	}
+	f.verify(t, 0, 60*time.Second)
+
+	// The journal knows these restarts: a second run is refused as done,
+	// and with --resume it restarts nothing.
+	opts.Writer = nil
+	again, err := Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again.OK || !strings.Contains(again.Message, "partly rolled out already (5 of 5 steps done") {
+		t.Errorf("second run: ok=%v %s", again.OK, again.Message)
+	}
+	opts.Resume = true
+	again, err = Run(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !again.OK {
+		t.Fatalf("resume: %s", again.Message)
+	}
+	for _, s := range again.Steps {
+		if s.Status != StatusAlreadyDone || s.Source != verify.SourceJournal {
+			t.Errorf("resume: step %s %s: %s (%s)", s.Action, s.Host, s.Status, s.Source)
+		}
+	}
+}
+
+// confSetting reads one setting from a server's conf answer.
+func confSetting(t *testing.T, addr, key string) string {
+	t.Helper()
+	conn, err := net.DialTimeout("tcp", addr, 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(5 * time.Second))
+	if _, err := conn.Write([]byte("conf")); err != nil {
+		t.Fatal(err)
+	}
+	out, err := io.ReadAll(conn)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := verify.ParseConf(string(out))
+	if err != nil {
+		t.Fatalf("%s: %v:\n%s", addr, err, out)
+	}
+	return c.Settings[key]
+}
