@@ -381,3 +381,63 @@ func TestStagePushesToABareRemote(t *testing.T) {
 		}
 	}
 }
+
+// TestStageCommitsNewSettingsFirst: settings changed while a plan is under
+// way (the plan does not change) come as their own commit, the base's stage
+// re-rendered with them and rolled with --settings, so that the next stage
+// changes no zoo.cfg of a host it does not restart.
+func TestStageCommitsNewSettingsFirst(t *testing.T) {
+	r := newTestRepo(t)
+	_, oldPlan := r.plan()
+	names := branchNames(oldPlan)
+	r.mustStage(StageOptions{})
+	r.git("merge", "-q", "--ff-only", names[1])
+	r.git("merge", "-q", "--ff-only", names[2])
+	spec := r.git("show", "main:"+clusterRel+"/cluster.cue")
+	r.write(clusterRel+"/cluster.cue", strings.Replace(spec, "syncLimit: 5", "syncLimit: 6", 1)+"\n")
+	r.git("commit", "-q", "-am", "syncLimit 6")
+	_, p := r.plan()
+	if p.Fingerprint != oldPlan.Fingerprint {
+		t.Fatal("a settings change changed the plan")
+	}
+	res := r.mustStage(StageOptions{})
+	first := res.Branches[0]
+	if first.Stage != 2 || first.Entry != EntrySettings || first.Name != BranchName("", "lab41", 2, "grow-5-to-7-roll-settings") {
+		t.Fatalf("first branch %+v, want the settings commit of stage 02", first)
+	}
+	if len(res.Branches) != len(p.Stages)-2 || res.Branches[1].Stage != 3 || res.Branches[1].Entry != EntryNext {
+		t.Fatalf("branches %+v, want the settings commit then stages 03..", res.Branches)
+	}
+	if !reflect.DeepEqual(res.Merged, names[:3]) || len(res.Stale) != 0 {
+		t.Errorf("merged %q stale %q, want merged %q", res.Merged, res.Stale, names[:3])
+	}
+	msg := r.git("log", "-1", "--format=%B", first.Name)
+	for _, s := range []string{"zkstage(lab41): stage 02 grow-5-to-7-roll-settings", "New settings for cluster `lab41`",
+		"  - modified `zk2-dc1/zoo.cfg`\n", "| 1 | restart | `zk2-dc1` | id 1 |",
+		"zkstage roll " + clusterRel + " --stage 2 --settings --exec", "rendered from another spec"} {
+		if !strings.Contains(msg, s) {
+			t.Errorf("settings message lacks %q:\n%s", s, msg)
+		}
+	}
+	// Stage 03 on top of it starts the new hosts and changes nothing else.
+	for _, l := range strings.Split(r.git("diff", "--name-status", first.Name, res.Branches[1].Name), "\n") {
+		if !strings.HasPrefix(l, "A\t") && !strings.HasSuffix(l, "/stage.json") {
+			t.Errorf("stage 03 changes a running host's file: %s", l)
+		}
+	}
+	for _, g := range []GateOptions{{Base: "main", Head: first.Name}, {Base: first.Name, Head: res.Branches[1].Name}} {
+		g.Offline = true
+		if res := r.gate(g); !res.OK() {
+			t.Errorf("gate %s onto %s: %+v", g.Head, g.Base, res.Checks)
+		}
+	}
+	// Merged, the settings commit is the base: the next run starts at 03.
+	r.git("merge", "-q", "--ff-only", first.Name)
+	res = r.mustStage(StageOptions{})
+	if res.Branches[0].Stage != 3 || res.Branches[0].Entry != EntryNext {
+		t.Errorf("after the merge: first branch %+v", res.Branches[0])
+	}
+	if !reflect.DeepEqual(res.Merged, append(append([]string{}, names[:3]...), first.Name)) {
+		t.Errorf("after the merge: merged %q", res.Merged)
+	}
+}
