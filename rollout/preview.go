@@ -63,9 +63,13 @@ func NewPreview(from, to *render.Manifest, dir string) (*Preview, error) {
 		p.Steps = append(p.Steps, PreviewStep{Plan: i + 1, Action: string(s.Action), Host: s.Host, Address: r.members[s.Host].Address,
 			ID: s.ID, FromID: s.FromID, Margin: s.Margin, Expected: s.Expected, Rule: s.Rule, LeaderAfter: s.LeaderAfter, Env: r.env(s).Environ()})
 	}
+	membership := fmt.Sprintf("each host runs the membership of stage %d or %d (conf), nothing else", from.Stage, to.Stage)
+	if from.Stage == to.Stage {
+		membership = fmt.Sprintf("each host runs the membership of stage %d (conf), nothing else: a settings roll does not change it", to.Stage)
+	}
 	p.Before = []string{
 		"every host that should be running at that point answers srvr as leader, follower or observer",
-		fmt.Sprintf("each host runs the membership of stage %d or %d (conf), nothing else", from.Stage, to.Stage),
+		membership,
 		"there is one leader, and the step's margin computed on the live state is at least the planned margin",
 		"a refused step stops the roll before its command runs",
 		"a restart of the live leader whose absence lets the others elect runs as stop, then start once another host leads (at most --handover-wait): the command gets ZKSTAGE_ACTION=stop, then start",
