@@ -63,6 +63,13 @@ type Manifest struct {
 	// server runs; the verifier then looks up that step in the rollout
 	// journal (a host absent here runs stage 0's files, as declared).
 	LastStep map[string]int `json:"lastStep,omitempty"`
+	// Settings are the values the stage's zoo.cfg gives to the settings a
+	// server shows in conf (initLimit, syncLimit, and maxClientCnxns,
+	// minSessionTimeout, maxSessionTimeout when settings.extra sets them),
+	// so that verify sees a host that did not restart onto new settings.
+	// tickTime and the directories are not among them: the lab replaces
+	// them, and conf shows dataDir with version-2 appended.
+	Settings map[string]string `json:"settings,omitempty"`
 	// Method is the plan's policy.method when it is not rolling.
 	Method string `json:"method,omitempty"`
 	// Under reconfig: Outside are the hosts that run (are live) but are not

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"sort"
+	"strconv"
 
 	"github.com/zkstage/zkstage/compiler"
 	"github.com/zkstage/zkstage/schema"
@@ -82,6 +83,7 @@ func NewManifest(c *schema.Cluster, p *compiler.Plan, k int) *Manifest {
 			m.LastStep[s.Host] = j
 		}
 	}
+	m.Settings = confSettings(c)
 	if p.Policy.Method == schema.MethodReconfig {
 		reconfigManifest(c, p, k, m)
 	}
@@ -96,6 +98,23 @@ func NewManifest(c *schema.Cluster, p *compiler.Plan, k int) *Manifest {
 		m.LeaderDatacenters = append(m.LeaderDatacenters, d.Name)
 	}
 	return m
+}
+
+// confShown are the settings.extra keys a server's conf answer shows.
+var confShown = []string{"maxClientCnxns", "minSessionTimeout", "maxSessionTimeout"}
+
+// confSettings is Manifest.Settings for the spec.
+func confSettings(c *schema.Cluster) map[string]string {
+	out := map[string]string{
+		"initLimit": strconv.Itoa(c.Settings.InitLimit),
+		"syncLimit": strconv.Itoa(c.Settings.SyncLimit),
+	}
+	for _, k := range confShown {
+		if v, ok := c.Settings.Extra[k]; ok {
+			out[k] = v
+		}
+	}
+	return out
 }
 
 // SettingsManifest describes the settings roll st of stage k

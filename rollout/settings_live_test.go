@@ -44,6 +44,16 @@ func settingsRoll(t *testing.T, version string) {
 	if to.Spec == render.SpecHash(f.c) {
 		t.Fatal("the new settings did not change the spec hash")
 	}
+	// Before the roll the new settings are merged, not run: verify names
+	// every host that still runs the old ones.
+	rep, err := verify.Run(context.Background(), from, verify.Options{Timeout: 2 * time.Second, ZxidTolerance: 1 << 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if sc := rep.Find(verify.CheckSettings, ""); sc == nil || sc.Status != verify.Fail || len(sc.Problems) != len(from.Live) ||
+		!strings.Contains(sc.Problems[0], "maxClientCnxns=60 (the stage's zoo.cfg: 77)") {
+		t.Fatalf("settings check before the roll: %+v", sc)
+	}
 	w, err := StartWriter(context.Background(), f.servers(), "/zkstage-settings", WriterOptions{})
 	if err != nil {
 		t.Fatal(err)
@@ -81,7 +91,15 @@ func settingsRoll(t *testing.T, version string) {
 			t.Errorf("%s: conf maxClientCnxns=%s, want 77", m.Host, got)
 		}
 	}
-	f.verify(t, 0, 60*time.Second)
+	rep, err = verify.Run(context.Background(), from, verify.Options{Timeout: 2 * time.Second, ZxidTolerance: 1 << 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		var b strings.Builder
+		_ = rep.WriteText(&b)
+		t.Fatalf("after the settings roll the stage does not verify:\n%s", b.String())
+	}
 
 	// The journal knows these restarts: a second run is refused as done,
 	// and with --resume it restarts nothing.

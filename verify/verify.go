@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -53,6 +55,7 @@ const (
 	CheckConf        = "membership-conf"
 	CheckZNodeConfig = "membership-zookeeper-config"
 	CheckCanary      = "canary"
+	CheckSettings    = "settings"
 )
 
 // Run probes every member live at the end of the manifest's stage and
@@ -90,6 +93,11 @@ func Run(ctx context.Context, m *render.Manifest, opts Options) (*Report, error)
 	}
 	if shows.Membership {
 		r.add(znodeConfig(ctx, m, leader, opts))
+	}
+	if len(m.Settings) > 0 {
+		// Only at a stage's end: during a settings roll the hosts not
+		// restarted yet rightly run the old settings.
+		r.add(settingsCheck(m, live, probes))
 	}
 	if opts.Canary != "" {
 		if leader == nil {
@@ -224,4 +232,64 @@ func znodeConfigDynamic(m *render.Manifest, lines []ServerLine, version string, 
 		}
 	}
 	return c
+}
+
+// settingsCheck compares the settings each live member shows in conf with
+// the stage's (Manifest.Settings): a host that did not restart onto new
+// settings still runs the old ones.
+func settingsCheck(m *render.Manifest, live []compiler.Member, probes []*Probe) Check {
+	c := Check{Name: CheckSettings, Status: Fail}
+	keys := make([]string, 0, len(m.Settings))
+	for k := range m.Settings {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var wrong, unobserved []string
+	for i, mem := range live {
+		p := probes[i]
+		if p.Conf == nil {
+			unobserved = append(unobserved, mem.Host+": no conf answer")
+			continue
+		}
+		var diffs []string
+		for _, k := range keys {
+			if got, ok := p.Conf.Settings[k]; !ok || !sameSetting(got, m.Settings[k]) {
+				diffs = append(diffs, fmt.Sprintf("%s=%s (the stage's zoo.cfg: %s)", k, orNone(got), m.Settings[k]))
+			}
+		}
+		if len(diffs) > 0 {
+			wrong = append(wrong, fmt.Sprintf("%s runs %s: it has not restarted onto its files (zkstage roll --settings)", mem.Host, strings.Join(diffs, ", ")))
+		}
+	}
+	c.Problems = append(append(c.Problems, wrong...), unobserved...)
+	c.Evidence = append(c.Evidence, c.Problems...)
+	switch {
+	case len(wrong) > 0:
+		c.Message = fmt.Sprintf("%d member(s) run other settings than the stage's", len(wrong))
+	case len(unobserved) > 0:
+		c.Status = Unknown
+		c.Message = fmt.Sprintf("settings not observed on %d member(s)", len(unobserved))
+	default:
+		c.Status = Pass
+		c.Message = fmt.Sprintf("all %d live members run the stage's %s", len(live), strings.Join(keys, ", "))
+	}
+	return c
+}
+
+// sameSetting compares a conf value with a rendered one, as numbers when
+// both are (ZooKeeper parses "077" as 77).
+func sameSetting(got, want string) bool {
+	g, err1 := strconv.ParseInt(strings.TrimSpace(got), 10, 64)
+	w, err2 := strconv.ParseInt(strings.TrimSpace(want), 10, 64)
+	if err1 == nil && err2 == nil {
+		return g == w
+	}
+	return got == want
+}
+
+func orNone(s string) string {
+	if s == "" {
+		return "(none)"
+	}
+	return s
 }
