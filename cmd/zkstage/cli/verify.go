@@ -38,7 +38,11 @@ the rollout journal that zkstage roll keeps in the ensemble (znode
 step since stage 0 runs the files the spec declares; the report names the
 source of each such fact. A step that nothing records (done by hand) is
 "unknown", which fails unless acknowledged with zkstage journal ack (or
---accept-unknown); with --canary PATH, a
+--accept-unknown); the settings every member shows in conf (initLimit,
+syncLimit, and maxClientCnxns, minSessionTimeout, maxSessionTimeout when
+settings.extra sets them) against the stage's zoo.cfg, so a host that was
+not restarted onto new settings fails (tickTime and the directories are
+not compared: the lab replaces them); with --canary PATH, a
 znode written through the leader, read back from every member after a
 sync, then deleted.
 
