@@ -54,7 +54,7 @@ type Branch struct {
 	Name   string `json:"name"`
 	Stage  int    `json:"stage"`
 	Title  string `json:"title"`
-	Entry  string `json:"entry"` // next | adopt | replan
+	Entry  string `json:"entry"` // next | adopt | replan | settings
 	Action string `json:"action"`
 	Commit string `json:"commit"`
 	Parent string `json:"parent"`

@@ -4,6 +4,9 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+
+	"github.com/zkstage/zkstage/compiler"
+	"github.com/zkstage/zkstage/render"
 )
 
 // The answers in testdata/4lw are real: 3.4.6 and 3.5.10 from the upstream
@@ -196,6 +199,38 @@ func TestParseMntrSeparators(t *testing.T) {
 			}
 			if got, ok := m[tc.key]; !ok || got != tc.value {
 				t.Errorf("%q: %q = %q (%v), want %q; parsed %v", tc.line, tc.key, got, ok, tc.value, m)
+			}
+		})
+	}
+}
+
+// The settings check on real conf answers: the values the servers print
+// (maxClientCnxns 60, initLimit 10, syncLimit 5) against a stage's.
+func TestFixtureSettingsCheck(t *testing.T) {
+	for _, f := range fixtures {
+		t.Run(f.version+"/"+f.role, func(t *testing.T) {
+			c, err := ParseConf(read(t, f.file("conf")))
+			if err != nil {
+				t.Fatal(err)
+			}
+			live := []compiler.Member{{Host: "h1"}}
+			probes := []*Probe{{Conf: c}}
+			for _, tc := range []struct {
+				settings map[string]string
+				status   Status
+				want     string
+			}{
+				{map[string]string{"initLimit": "10", "syncLimit": "5", "maxClientCnxns": "060"}, Pass, "all 1 live members run the stage's initLimit, maxClientCnxns, syncLimit"},
+				{map[string]string{"initLimit": "10", "syncLimit": "6"}, Fail, "h1 runs syncLimit=5 (the stage's zoo.cfg: 6): it has not restarted onto its files"},
+				{map[string]string{"minSessionTimeout": "400", "maxSessionTimeout": "8000"}, Fail, "h1 runs maxSessionTimeout=4000 (the stage's zoo.cfg: 8000)"},
+			} {
+				ch := settingsCheck(&render.Manifest{Settings: tc.settings}, live, probes)
+				if ch.Status != tc.status || !strings.Contains(ch.Message+"\n"+strings.Join(ch.Problems, "\n"), tc.want) {
+					t.Errorf("%v: %s %q %q, want %s %q", tc.settings, ch.Status, ch.Message, ch.Problems, tc.status, tc.want)
+				}
+			}
+			if ch := settingsCheck(&render.Manifest{Settings: map[string]string{"syncLimit": "5"}}, live, []*Probe{{}}); ch.Status != Unknown {
+				t.Errorf("no conf answer: %s %q", ch.Status, ch.Message)
 			}
 		})
 	}

@@ -258,7 +258,7 @@ func settingsCheck(m *render.Manifest, live []compiler.Member, probes []*Probe) 
 			}
 		}
 		if len(diffs) > 0 {
-			wrong = append(wrong, fmt.Sprintf("%s runs %s: it has not restarted onto its files (zkstage roll --settings)", mem.Host, strings.Join(diffs, ", ")))
+			wrong = append(wrong, fmt.Sprintf("%s runs %s: it has not restarted onto its files (zkstage roll --settings), or the spec does not say what it runs", mem.Host, strings.Join(diffs, ", ")))
 		}
 	}
 	c.Problems = append(append(c.Problems, wrong...), unobserved...)
