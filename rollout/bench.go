@@ -268,7 +268,7 @@ func benchPlans(c *schema.Cluster, p *compiler.Plan) (rolling, reconfig *planOf,
 	other.Settings = c.Settings
 	if c.Policy.Method == schema.MethodReconfig {
 		reconfig = own
-		other.Policy.Method, other.Policy.ReconfigAuth, other.Policy.SuperDigest, other.Policy.ReconfigEnabled = schema.MethodRolling, "", "", false
+		other.Policy.Method, other.Policy.ReconfigAuth, other.Policy.SuperDigest, other.Policy.SuperDigestFrom, other.Policy.ReconfigEnabled = schema.MethodRolling, "", "", "", false
 		other.Settings.ConfigDir = ""
 	} else {
 		rolling = own
