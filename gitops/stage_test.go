@@ -441,3 +441,29 @@ func TestStageCommitsNewSettingsFirst(t *testing.T) {
 		t.Errorf("after the merge: merged %q", res.Merged)
 	}
 }
+
+// Under dynamic reconfiguration ZooKeeper owns zoo.cfg: new settings for a
+// plan under way are refused as an input error, with why, and no branch is
+// written or moved.
+func TestStageRefusesNewSettingsUnderReconfig(t *testing.T) {
+	r := newTestRepoOf(t, "testdata/reconfig85", "")
+	_, p := r.plan()
+	names := branchNames(p)
+	r.mustStage(StageOptions{})
+	r.git("merge", "-q", "--ff-only", names[1])
+	branches := func() string {
+		return r.git("for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/zkstage/")
+	}
+	before := branches()
+	spec := r.git("show", "main:"+clusterRel+"/cluster.cue")
+	r.write(clusterRel+"/cluster.cue", strings.Replace(spec, "syncLimit: 5", "syncLimit: 6", 1)+"\n")
+	r.git("commit", "-q", "-am", "syncLimit 6")
+	_, err := r.stage(StageOptions{})
+	var ie *InputError
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), clusterRel+"/cluster.cue: the settings of zk1-dc1") || !strings.Contains(err.Error(), "ZooKeeper owns each member's zoo.cfg") {
+		t.Fatalf("error %v, want an input error naming the spec and why", err)
+	}
+	if after := branches(); after != before {
+		t.Errorf("branches changed:\n%s\nwere:\n%s", after, before)
+	}
+}
