@@ -33,7 +33,9 @@ func (rr *reconfigRun) login(ctx context.Context, s *zksession.Session) error {
 // there is checked for that permission before its version (measured on
 // 3.5.10 and 3.8.0): NoAuth without it, BadVersion with it (or with
 // skipACL). The version is one the znode never has (it reads -1, and -1
-// itself would mean "any"), and the data is what the znode holds.
+// itself would mean "any"), and the data is what the znode holds. The
+// refusal is an error transaction, as for any failed write: the zxid moves
+// by one, the znode does not.
 func (rr *reconfigRun) checkAuthorized(ctx context.Context, addr string) error {
 	s, err := zksession.Dial(ctx, addr, rr.opts.ProbeTimeout)
 	if err != nil {

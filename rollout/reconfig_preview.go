@@ -32,7 +32,7 @@ func reconfigPreview(from, to *render.Manifest, dir string) *Preview {
 		"the gate of the state so far holds (below); a refused step stops the roll before it runs",
 		"before a reconfig call: /zookeeper/config still holds the configuration the runner expects; the call carries its version",
 		"credentials: $" + EnvReconfigAuth + " (user:password of the superuser digest), never a flag; unset with skipACL",
-		"before the first step: the leader accepts them (a setData on /zookeeper/config at a version it never has answers NoAuth, or BadVersion when reconfig would be allowed; nothing is written); else the stage is refused before anything runs",
+		"before the first step: the leader accepts them (a setData on /zookeeper/config at a version it never has answers NoAuth, or BadVersion when reconfig would be allowed; the znode stays as it was); else the stage is refused before anything runs",
 	}
 	p.Gate = []string{
 		"every running host serves under its id: members of the committed configuration as voters or observers, the others as non-voting followers",
