@@ -48,9 +48,10 @@ func SettingsRoll(c *schema.Cluster, p *Plan, k int) (*Stage, error) {
 	ss := q.sim(base.Members, base.Members, live, steps, LeaderLast, false, base.LeaderAfter)
 	out := simulate(ss, q.reserve)
 	st := Stage{Index: k, Name: SettingsName(base.Name), Kind: KindSettings, Members: base.Members, Live: base.Live,
-		LeaderRule: LeaderLast, Safe: true,
-		Why: []string{fmt.Sprintf("the settings changed, the membership did not: every member restarts once onto its new zoo.cfg, ascending id, the live leader last; min margin %d (reserve %d); this costs one election", out.min, q.reserve)}}
+		LeaderRule: LeaderLast, Safe: true}
 	story(&st, ss, out)
+	st.Why = append([]string{fmt.Sprintf("the settings changed, the membership did not: every member restarts once onto its new zoo.cfg, ascending id, the live leader last; min margin %d (reserve %d); %d %s",
+		out.min, q.reserve, st.Elections, plural(st.Elections, "election"))}, st.Why...)
 	if c := q.judge(out, st); !c.ok {
 		return nil, fmt.Errorf("the settings roll of stage %d cannot keep policy.reserve %d: %s", k, q.reserve, c.reason)
 	}

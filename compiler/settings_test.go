@@ -66,3 +66,25 @@ func TestSettingsRollRefusedUnderReconfig(t *testing.T) {
 		t.Errorf("error %v", err)
 	}
 }
+
+// The settings roll's why counts the elections of its story: the leader's
+// restart, and the move back to dc1 where one follows.
+func TestSettingsRollWhy(t *testing.T) {
+	c, _, err := schema.Load(filepath.Join("..", "clusters", "reference"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := Compile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for k, want := range map[int]string{3: "; 1 election", 4: "; 2 elections"} {
+		st, err := SettingsRoll(c, p, k)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasSuffix(st.Why[0], want) {
+			t.Errorf("stage %d: why %q, want it to end %q", k, st.Why[0], want)
+		}
+	}
+}
