@@ -2,6 +2,7 @@ package compiler
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/zkstage/zkstage/schema"
 )
@@ -14,16 +15,13 @@ import (
 // No plan holds it, since the compiler cannot know which settings the hosts
 // run: gitops sees the change in the files and commits it on its own, so
 // that a membership stage never changes the zoo.cfg of a host it does not
-// restart. The stage keeps stage k's index; its Kind is KindSettings.
+// restart. Under reconfig the new settings reach each member as edits made
+// in place in the zoo.cfg ZooKeeper keeps (zoocfg.Edits), and a stage with
+// removed hosts still running is refused. The stage keeps stage k's index;
+// its Kind is KindSettings.
 func SettingsRoll(c *schema.Cluster, p *Plan, k int) (*Stage, error) {
 	if k < 0 || k >= len(p.Stages) {
 		return nil, fmt.Errorf("stage %d: the plan has stages 0..%d", k, len(p.Stages)-1)
-	}
-	if c.Policy.Method == schema.MethodReconfig {
-		// ZooKeeper owns zoo.cfg there and rewrites it: config
-		// management must never overwrite it, so new rendered settings
-		// cannot reach a running member through its files.
-		return nil, fmt.Errorf("settings under policy.method \"reconfig\": ZooKeeper owns each member's zoo.cfg, so changed settings cannot be rolled out through the rendered files; change them on the hosts by hand, or before the enabling stage")
 	}
 	base := p.Stages[k]
 	q := &planner{c: c, reserve: c.Policy.Reserve}
@@ -41,6 +39,21 @@ func SettingsRoll(c *schema.Cluster, p *Plan, k int) (*Stage, error) {
 		if _, ok := live[m.Host]; ok {
 			steps = append(steps, Step{Action: Restart, Host: m.Host, ID: m.ID})
 		}
+	}
+	var outside []string
+	for _, h := range base.Live {
+		if _, ok := live[h]; !ok {
+			outside = append(outside, h)
+		}
+	}
+	if len(outside) > 0 {
+		// Removed by reconfig, still running: no step of this roll
+		// restarts them, and their files go or change with a later one.
+		verb, them := "run", "them"
+		if len(outside) == 1 {
+			verb, them = "runs", "it"
+		}
+		return nil, fmt.Errorf("stage %d %s: %s %s outside the configuration until a later stage stops or renames %s; roll the settings from that stage on", k, base.Name, strings.Join(outside, ", "), verb, them)
 	}
 	if len(steps) == 0 {
 		return nil, fmt.Errorf("stage %d %s: no member runs, nothing to restart", k, base.Name)

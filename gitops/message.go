@@ -9,6 +9,7 @@ import (
 	"github.com/zkstage/zkstage/render"
 	"github.com/zkstage/zkstage/report"
 	"github.com/zkstage/zkstage/schema"
+	"github.com/zkstage/zkstage/zoocfg"
 )
 
 // How a stage commit relates to the base branch.
@@ -283,6 +284,10 @@ func (m *message) runbook(b *strings.Builder) {
 			b.WriteString("2. Nothing to restart: the settings every host runs are unchanged. Config management must not restart all hosts at once on the new files.\n")
 			return
 		}
+		if m.c.Policy.Method == schema.MethodReconfig {
+			m.inPlace(b, restart, roll)
+			return
+		}
 		fmt.Fprintf(b, "2. The settings of %s change: roll them one at a time, leader last:\n\n   ```sh\n   %s\n   ```\n", strings.Join(restart, ", "), roll)
 		return
 	}
@@ -325,4 +330,25 @@ func (m *message) runbook(b *strings.Builder) {
 	} else {
 		fmt.Fprintf(b, "4. This is the last stage: `zkstage verify` against stage %02d confirms the target is reached.\n", m.k)
 	}
+}
+
+// inPlace is the settings runbook under reconfig: ZooKeeper keeps each
+// member's zoo.cfg (its dynamicConfigFile names the configuration in
+// force), so the new settings are edits made in that file, never the file.
+func (m *message) inPlace(b *strings.Builder, hosts []string, roll string) {
+	fmt.Fprintf(b, "2. The settings of %s change. Config management must not replace `zoo.cfg` (ZooKeeper owns it): it makes these edits in place in each member's `zoo.cfg` (Ansible `lineinfile`, Puppet `file_line`, Salt `file.replace`, Chef `replace_or_add`), and creates no other file:\n\n", strings.Join(hosts, ", "))
+	for _, h := range settingsHosts(m.prev, m.cur) {
+		path := h + "/zoo.cfg"
+		edits, err := zoocfg.Edits(m.prev[path], m.cur[path])
+		if err != nil {
+			fmt.Fprintf(b, "   - `%s`: %v\n", h, err)
+			continue
+		}
+		var es []string
+		for _, e := range edits {
+			es = append(es, "`"+e.String()+"`")
+		}
+		fmt.Fprintf(b, "   - `%s`: %s\n", h, strings.Join(es, ", "))
+	}
+	fmt.Fprintf(b, "\n3. Then roll them one at a time, leader last:\n\n   ```sh\n   %s\n   ```\n", roll)
 }

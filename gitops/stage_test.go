@@ -442,25 +442,44 @@ func TestStageCommitsNewSettingsFirst(t *testing.T) {
 	}
 }
 
-// Under dynamic reconfiguration ZooKeeper owns zoo.cfg: new settings for a
-// plan under way are refused as an input error, with why, and no branch is
-// written or moved.
-func TestStageRefusesNewSettingsUnderReconfig(t *testing.T) {
+// Under dynamic reconfiguration ZooKeeper owns zoo.cfg: the settings
+// commit's runbook lists the edits to make in place in each member's own
+// zoo.cfg. While removed hosts still run outside the configuration, new
+// settings are refused as an input error and no branch is written or moved.
+func TestStageNewSettingsUnderReconfig(t *testing.T) {
 	r := newTestRepoOf(t, "testdata/reconfig85", "")
 	_, p := r.plan()
 	names := branchNames(p)
 	r.mustStage(StageOptions{})
 	r.git("merge", "-q", "--ff-only", names[1])
-	branches := func() string {
-		return r.git("for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/zkstage/")
-	}
-	before := branches()
 	spec := r.git("show", "main:"+clusterRel+"/cluster.cue")
-	r.write(clusterRel+"/cluster.cue", strings.Replace(spec, "syncLimit: 5", "syncLimit: 6", 1)+"\n")
-	r.git("commit", "-q", "-am", "syncLimit 6")
+	r.write(clusterRel+"/cluster.cue", strings.Replace(spec, "syncLimit: 5}", "syncLimit: 6, extra: maxClientCnxns: \"77\"}", 1)+"\n")
+	r.git("commit", "-q", "-am", "syncLimit 6, maxClientCnxns 77")
+	res := r.mustStage(StageOptions{})
+	first := res.Branches[0]
+	if first.Entry != EntrySettings || first.Stage != 1 {
+		t.Fatalf("first branch %+v, want the settings commit of stage 01", first)
+	}
+	msg := r.git("log", "-1", "--format=%B", first.Name)
+	for _, w := range []string{"Config management must not replace `zoo.cfg` (ZooKeeper owns it)",
+		"   - `zk1-dc1`: `maxClientCnxns=77 (new)`, `syncLimit=6 (was 5)`\n",
+		"zkstage roll " + clusterRel + " --stage 1 --settings --exec"} {
+		if !strings.Contains(msg, w) {
+			t.Errorf("settings message lacks %q:\n%s", w, msg)
+		}
+	}
+
+	// At stage 02 zk3-dc1 runs outside the configuration: refused.
+	r.git("merge", "-q", "--ff-only", first.Name)
+	r.git("merge", "-q", "--ff-only", res.Branches[1].Name)
+	branches := func() string { return r.git("for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/zkstage/") }
+	before := branches()
+	spec = r.git("show", "main:"+clusterRel+"/cluster.cue")
+	r.write(clusterRel+"/cluster.cue", strings.Replace(spec, "syncLimit: 6", "syncLimit: 7", 1)+"\n")
+	r.git("commit", "-q", "-am", "syncLimit 7")
 	_, err := r.stage(StageOptions{})
 	var ie *InputError
-	if !errors.As(err, &ie) || !strings.Contains(err.Error(), clusterRel+"/cluster.cue: the settings of zk1-dc1") || !strings.Contains(err.Error(), "ZooKeeper owns each member's zoo.cfg") {
+	if !errors.As(err, &ie) || !strings.Contains(err.Error(), clusterRel+"/cluster.cue: the settings of ") || !strings.Contains(err.Error(), "zk3-dc1 runs outside the configuration") {
 		t.Fatalf("error %v, want an input error naming the spec and why", err)
 	}
 	if after := branches(); after != before {

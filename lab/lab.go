@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/zkstage/zkstage/verify"
+	"github.com/zkstage/zkstage/zoocfg"
 )
 
 // File is one rendered file: "<host>/zoo.cfg", "<host>/myid" (other paths,
@@ -156,6 +157,8 @@ type record struct {
 	Pid        int       `json:"pid"`
 	StartedAt  time.Time `json:"startedAt"`
 	ConfigSum  string    `json:"configSha256"`
+	// DynamicSum is the bootstrap dynamic file's (reconfiguration only).
+	DynamicSum string `json:"dynamicSha256,omitempty"`
 }
 
 func (l *Lab) dir(host string) string      { return filepath.Join(l.opts.State, host) }
@@ -163,6 +166,11 @@ func (l *Lab) cfgPath(host string) string  { return filepath.Join(l.dir(host), "
 func (l *Lab) logPath(host string) string  { return filepath.Join(l.dir(host), "zookeeper.log") }
 func (l *Lab) dynPath(host string) string  { return filepath.Join(l.dir(host), dynamicFile) }
 func (l *Lab) pidPath(host string) string  { return filepath.Join(l.dir(host), "zookeeper.pid") }
+
+// renderedPath keeps, under reconfiguration, the zoo.cfg the lab last
+// rendered for the host: ZooKeeper rewrites zoo.cfg itself, so new settings
+// are the difference between two renders, made in place.
+func (l *Lab) renderedPath(host string) string { return filepath.Join(l.dir(host), "zoo.cfg.rendered") }
 func (l *Lab) recPath(host string) string  { return filepath.Join(l.dir(host), "host.json") }
 func (l *Lab) dataPath(host string) string { return filepath.Join(l.dir(host), "data") }
 
@@ -329,13 +337,33 @@ func (l *Lab) ensure(ctx context.Context, host string, hc *hostConfig, stage int
 	// management must (docs/config-management.md); only new files (the
 	// enabling stage, a rename, a first start) are written.
 	keepOwn := dyn != nil && rec != nil && rec.ConfigSum == want && isFile(l.cfgPath(host))
-	if !keepOwn {
+	dynSum := ""
+	if dyn != nil {
+		ds := sha256.Sum256(dyn)
+		dynSum = hex.EncodeToString(ds[:])
+	}
+	// New settings for a member that keeps its id and bootstrap file: as
+	// config management must, the lab edits ZooKeeper's own zoo.cfg in
+	// place (its dynamicConfigFile names the configuration in force).
+	settingsOnly := dyn != nil && !keepOwn && rec != nil && rec.MyID == hc.MyID && rec.DynamicSum == dynSum && isFile(l.cfgPath(host))
+	switch {
+	case keepOwn:
+	case settingsOnly:
+		if err := l.editInPlace(host, cfg); err != nil {
+			return HostStatus{Host: host}, err
+		}
+	default:
 		if err := os.WriteFile(l.cfgPath(host), cfg, 0o644); err != nil {
 			return HostStatus{Host: host}, err
 		}
+		if dyn != nil {
+			if err := os.WriteFile(l.dynPath(host), dyn, 0o644); err != nil {
+				return HostStatus{Host: host}, err
+			}
+		}
 	}
-	if dyn != nil && !keepOwn {
-		if err := os.WriteFile(l.dynPath(host), dyn, 0o644); err != nil {
+	if dyn != nil {
+		if err := os.WriteFile(l.renderedPath(host), cfg, 0o644); err != nil {
 			return HostStatus{Host: host}, err
 		}
 	}
@@ -350,7 +378,7 @@ func (l *Lab) ensure(ctx context.Context, host string, hc *hostConfig, stage int
 	if err := os.WriteFile(l.pidPath(host), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
 		return HostStatus{Host: host}, err
 	}
-	rec = &record{Host: host, Address: hc.Address, ClientPort: hc.ClientPort, MyID: hc.MyID, Stage: stage, Pid: pid, StartedAt: start.UTC(), ConfigSum: want}
+	rec = &record{Host: host, Address: hc.Address, ClientPort: hc.ClientPort, MyID: hc.MyID, Stage: stage, Pid: pid, StartedAt: start.UTC(), ConfigSum: want, DynamicSum: dynSum}
 	if err := l.writeRecord(rec); err != nil {
 		return HostStatus{Host: host}, err
 	}
@@ -552,4 +580,22 @@ func sortedKeys[V any](m map[string]V) []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// editInPlace makes, in the host's zoo.cfg as ZooKeeper keeps it, the edits
+// between the zoo.cfg the lab rendered last and cfg.
+func (l *Lab) editInPlace(host string, cfg []byte) error {
+	prev, err := os.ReadFile(l.renderedPath(host))
+	if err != nil {
+		return fmt.Errorf("%s: new settings under reconfiguration need the zoo.cfg the lab rendered before: %w", host, err)
+	}
+	edits, err := zoocfg.Edits(prev, cfg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", host, err)
+	}
+	own, err := os.ReadFile(l.cfgPath(host))
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(l.cfgPath(host), zoocfg.Apply(own, edits), 0o644)
 }

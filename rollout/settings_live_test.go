@@ -4,6 +4,8 @@ import (
 	"context"
 	"io"
 	"net"
+	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -11,7 +13,9 @@ import (
 
 	"github.com/zkstage/zkstage/compiler"
 	"github.com/zkstage/zkstage/render"
+	"github.com/zkstage/zkstage/schema"
 	"github.com/zkstage/zkstage/verify"
+	"github.com/zkstage/zkstage/zoocfg"
 )
 
 // TestSettingsRoll: a settings change rolled onto the running stage
@@ -147,4 +151,105 @@ func confSetting(t *testing.T, addr, key string) string {
 		t.Fatalf("%s: %v:\n%s", addr, err, out)
 	}
 	return c.Settings[key]
+}
+
+// settingsReconfigSpec: three servers under dynamic reconfiguration
+// (127.0.88.x, a range no other test uses).
+func settingsReconfigSpec(version, settings string) string {
+	var b strings.Builder
+	b.WriteString("name: \"set88\"\nversion: \"" + version + "\"\nports: {client: 2181, quorum: 2555, election: 3555}\n")
+	b.WriteString("datacenters: dc1: {leader: \"preferred\", priority: 1}\nhosts: {\n")
+	for i := 1; i <= 3; i++ {
+		b.WriteString("\t\"zk" + strconv.Itoa(i) + "\": {address: \"127.0.88." + strconv.Itoa(i) + "\", dc: \"dc1\", myid: " + strconv.Itoa(i) + "}\n")
+	}
+	b.WriteString("}\nsettings: {tickTime: 200, initLimit: 10" + settings + "}\n")
+	b.WriteString("policy: {method: \"reconfig\", superDigest: \"" + superDigest(reconfigPassword) + "\"}\n")
+	return b.String()
+}
+
+// TestSettingsRollUnderReconfig: new settings for members whose zoo.cfg
+// ZooKeeper owns reach them as edits made in place (the lab does what
+// config management must), and the settings roll restarts each once: every
+// member then runs them, and still runs the committed configuration from
+// ZooKeeper's own dynamic file (3.5.10, 3.8.0).
+func TestSettingsRollUnderReconfig(t *testing.T) {
+	for _, v := range []string{"3.5.10", "3.8.0"} {
+		t.Run(v, func(t *testing.T) { settingsRollUnderReconfig(t, v) })
+	}
+}
+
+func settingsRollUnderReconfig(t *testing.T, version string) {
+	f := newReconfigFixtureSpec(t, version, settingsReconfigSpec(version, ", syncLimit: 5"))
+	if res, err := Run(context.Background(), f.opts(1, nil)); err != nil || !res.OK {
+		t.Fatalf("enabling stage: %v %+v", err, res)
+	}
+	f.verify(t, 1)
+	cfg0, err := readConfig(context.Background(), "127.0.88.1:2181", 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	c, _, err := schema.LoadBytes("cluster.cue", []byte(settingsReconfigSpec(version, `, syncLimit: 6, extra: maxClientCnxns: "77"`)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, err := compiler.Compile(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if p.Fingerprint != f.p.Fingerprint {
+		t.Fatalf("a settings change changed the plan")
+	}
+	st, err := compiler.SettingsRoll(c, p, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ownCfg := func(host string) []byte {
+		b, err := os.ReadFile(filepath.Join(f.lab.State(), host, "zoo.cfg"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return b
+	}
+	// What each member's own zoo.cfg must become: ZooKeeper's file, its
+	// order and its dynamicConfigFile kept, with the two edits made.
+	want := map[string]string{}
+	for h := 1; h <= 3; h++ {
+		host := "zk" + strconv.Itoa(h)
+		want[host] = string(zoocfg.Apply(ownCfg(host), []zoocfg.Edit{{Key: "maxClientCnxns", New: "77", Added: true}, {Key: "syncLimit", Old: "5", New: "6"}}))
+	}
+	from, to := render.NewManifest(c, p, 1), render.SettingsManifest(c, p, 1, st)
+	res, err := Run(context.Background(), Options{From: from, To: to, Dir: f.dir, Exec: LabExec(f.lab, c, p), StepTimeout: 60 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	logResult(t, res)
+	if !res.OK || res.Elections != 1 {
+		t.Fatalf("settings roll: ok=%v elections %d: %s", res.OK, res.Elections, res.Message)
+	}
+	rep, err := verify.Run(context.Background(), from, verify.Options{Timeout: 2 * time.Second, ZxidTolerance: 1 << 40})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !rep.OK() {
+		var b strings.Builder
+		_ = rep.WriteText(&b)
+		t.Fatalf("after the settings roll:\n%s", b.String())
+	}
+	cfg1, err := readConfig(context.Background(), "127.0.88.1:2181", 2*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg1.Version != cfg0.Version || cfg1.ids() != "1,2,3" {
+		t.Errorf("%s: version %s ids %s, want version %s ids 1,2,3 (the configuration in force, untouched)", ConfigZnode, cfg1.Version, cfg1.ids(), cfg0.Version)
+	}
+	for h := 1; h <= 3; h++ {
+		host := "zk" + strconv.Itoa(h)
+		if own := string(ownCfg(host)); own != want[host] || !strings.Contains(own, "zoo.cfg.dynamic.") {
+			t.Errorf("%s/zoo.cfg:\n%s\nwant ZooKeeper's own file with the edits made in place:\n%s", host, own, want[host])
+		}
+		if got := confSetting(t, "127.0.88."+strconv.Itoa(h)+":2181", "syncLimit"); got != "6" {
+			t.Errorf("%s: conf syncLimit=%s, want 6", host, got)
+		}
+	}
 }
