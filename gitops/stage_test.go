@@ -472,7 +472,9 @@ func TestStageNewSettingsUnderReconfig(t *testing.T) {
 	// At stage 02 zk3-dc1 runs outside the configuration: refused.
 	r.git("merge", "-q", "--ff-only", first.Name)
 	r.git("merge", "-q", "--ff-only", res.Branches[1].Name)
-	branches := func() string { return r.git("for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/zkstage/") }
+	branches := func() string {
+		return r.git("for-each-ref", "--format=%(refname) %(objectname)", "refs/heads/zkstage/")
+	}
 	before := branches()
 	spec = r.git("show", "main:"+clusterRel+"/cluster.cue")
 	r.write(clusterRel+"/cluster.cue", strings.Replace(spec, "syncLimit: 6", "syncLimit: 7", 1)+"\n")

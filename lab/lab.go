@@ -161,18 +161,18 @@ type record struct {
 	DynamicSum string `json:"dynamicSha256,omitempty"`
 }
 
-func (l *Lab) dir(host string) string      { return filepath.Join(l.opts.State, host) }
-func (l *Lab) cfgPath(host string) string  { return filepath.Join(l.dir(host), "zoo.cfg") }
-func (l *Lab) logPath(host string) string  { return filepath.Join(l.dir(host), "zookeeper.log") }
-func (l *Lab) dynPath(host string) string  { return filepath.Join(l.dir(host), dynamicFile) }
-func (l *Lab) pidPath(host string) string  { return filepath.Join(l.dir(host), "zookeeper.pid") }
+func (l *Lab) dir(host string) string     { return filepath.Join(l.opts.State, host) }
+func (l *Lab) cfgPath(host string) string { return filepath.Join(l.dir(host), "zoo.cfg") }
+func (l *Lab) logPath(host string) string { return filepath.Join(l.dir(host), "zookeeper.log") }
+func (l *Lab) dynPath(host string) string { return filepath.Join(l.dir(host), dynamicFile) }
+func (l *Lab) pidPath(host string) string { return filepath.Join(l.dir(host), "zookeeper.pid") }
 
 // renderedPath keeps, under reconfiguration, the zoo.cfg the lab last
 // rendered for the host: ZooKeeper rewrites zoo.cfg itself, so new settings
 // are the difference between two renders, made in place.
 func (l *Lab) renderedPath(host string) string { return filepath.Join(l.dir(host), "zoo.cfg.rendered") }
-func (l *Lab) recPath(host string) string  { return filepath.Join(l.dir(host), "host.json") }
-func (l *Lab) dataPath(host string) string { return filepath.Join(l.dir(host), "data") }
+func (l *Lab) recPath(host string) string      { return filepath.Join(l.dir(host), "host.json") }
+func (l *Lab) dataPath(host string) string     { return filepath.Join(l.dir(host), "data") }
 
 // StartsLog is the file, per host, with one line per start: time, pid, stage.
 func (l *Lab) StartsLog(host string) string { return filepath.Join(l.dir(host), "starts.log") }
