@@ -98,8 +98,10 @@ ascending id, the live leader last, gated like any step (the membership
 does not change). zkstage stage commits such a change on its own, before
 the next membership stage, and its runbook runs this. Its journal records
 carry the spec's hash, so --resume tells them from the stage's own earlier
-restarts. Refused under policy.method "reconfig", where ZooKeeper owns
-zoo.cfg.
+restarts. Under policy.method "reconfig" ZooKeeper owns each member's
+zoo.cfg: the new settings must be edited into it in place (the settings
+commit lists the edits; zkstage lab makes them), and a stage whose removed
+hosts still run outside the configuration is refused.
 
 Progress: one line per step on stderr. Summary per step on stdout.`,
 		Flags: func(fs *pflag.FlagSet) {
