@@ -20,6 +20,7 @@ import (
 	"github.com/zkstage/zkstage/compiler/compilertest"
 	"github.com/zkstage/zkstage/lab"
 	"github.com/zkstage/zkstage/lab/labtest"
+	"github.com/zkstage/zkstage/render"
 	"github.com/zkstage/zkstage/rollout"
 	"github.com/zkstage/zkstage/schema"
 )
@@ -312,4 +313,60 @@ func equalCounts(a, b map[string]int) bool {
 		}
 	}
 	return true
+}
+
+// TestPullRefusesReconfig: pull.yml installs files the rolling way only, so
+// a stage planned with policy.method "reconfig" is refused before any file
+// is copied, and the zoo.cfg ZooKeeper keeps on a member is left as it is.
+func TestPullRefusesReconfig(t *testing.T) {
+	playbook := requireAnsible(t)
+	here, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, p := compilertest.Plan(t, filepath.Join("..", "..", "clusters", "reconfig"))
+	files, err := render.StageFiles(c, p, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	rendered, state := filepath.Join(work, "rendered"), filepath.Join(work, "state")
+	for _, f := range files {
+		path := filepath.Join(rendered, f.Path)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// ZooKeeper's own zoo.cfg on one member.
+	own := filepath.Join(state, "zk2-dc1", "conf", "zoo.cfg")
+	ownData := []byte("reconfigEnabled=true\ndynamicConfigFile=/etc/zookeeper/conf/zoo.cfg.dynamic.100000000\n")
+	if err := os.MkdirAll(filepath.Dir(own), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(own, ownData, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	tmp := filepath.Join(work, "ansible-tmp")
+	cmd := exec.Command(playbook, "-i", filepath.Join(here, "inventory.py"), "-e", "@"+filepath.Join(here, "lab.yml"), filepath.Join(here, "pull.yml"))
+	cmd.Env = append(os.Environ(), "ZKSTAGE_RENDERED="+rendered, "ZKSTAGE_LAB_STATE="+state,
+		"ANSIBLE_LOCAL_TEMP="+tmp, "ANSIBLE_REMOTE_TEMP="+tmp, "ANSIBLE_NOCOLOR=1", "ANSIBLE_RETRY_FILES_ENABLED=false", "LC_ALL=C.UTF-8")
+	out, err := cmd.CombinedOutput()
+	if err == nil {
+		t.Fatalf("pull.yml accepted a reconfig stage:\n%s", out)
+	}
+	// Ansible prints the message as JSON: its quotes come escaped.
+	if !strings.Contains(string(out), `is planned with policy.method \"reconfig\": ZooKeeper owns each member's zoo.cfg and dynamic files`) {
+		t.Errorf("pull.yml's refusal does not say why:\n%s", out)
+	}
+	if got, err := os.ReadFile(own); err != nil || !bytes.Equal(got, ownData) {
+		t.Errorf("ZooKeeper's zoo.cfg changed: %q %v", got, err)
+	}
+	for _, h := range schema.SortedHosts(c) {
+		if _, err := os.Stat(filepath.Join(state, h, "conf", "myid")); err == nil {
+			t.Errorf("%s: myid was installed", h)
+		}
+	}
 }

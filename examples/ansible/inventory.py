@@ -8,8 +8,8 @@ zookeeper (all of them), zookeeper_live (the hosts with files), and one
 group per datacenter (dc_<name>). Host variables: ansible_host (the
 member's address), zk_myid, zk_role, zk_datacenter, zk_client_port,
 zk_live. Group variables of zookeeper: zk_cluster, zk_stage,
-zk_stage_name, zk_fingerprint and zk_rendered (the folder pull.yml
-installs from).
+zk_stage_name, zk_fingerprint, zk_method (the plan's policy.method:
+rolling or reconfig) and zk_rendered (the folder pull.yml installs from).
 
 The manifest is $ZKSTAGE_STAGE_JSON, else $ZKSTAGE_RENDERED/stage.json,
 else $ZKSTAGE_DIR/rendered/stage.json: `zkstage roll` sets ZKSTAGE_DIR to
@@ -68,6 +68,8 @@ def inventory(path):
                 "zk_stage": m["stage"],
                 "zk_stage_name": m["name"],
                 "zk_fingerprint": m["fingerprint"],
+                # stage.json omits the method when it is rolling.
+                "zk_method": m.get("method") or "rolling",
                 "zk_rendered": os.path.dirname(os.path.abspath(path)),
             },
         },

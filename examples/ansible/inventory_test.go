@@ -89,6 +89,9 @@ func TestInventory(t *testing.T) {
 		if got := inv.ZooKeeper.Vars["zk_stage"]; got != float64(tt.stage) {
 			t.Errorf("stage %d: zk_stage %v", tt.stage, got)
 		}
+		if got := inv.ZooKeeper.Vars["zk_method"]; got != "rolling" {
+			t.Errorf("stage %d: zk_method %v, want rolling", tt.stage, got)
+		}
 		if got := inv.ZooKeeper.Vars["zk_rendered"]; got != filepath.Dir(path) {
 			t.Errorf("stage %d: zk_rendered %v, want %s", tt.stage, got, filepath.Dir(path))
 		}
