@@ -677,7 +677,7 @@ func (rr *reconfigRun) waitGateNow(ctx context.Context, s *compiler.Step) (*stat
 	for {
 		st := rr.observe(ctx)
 		problems := rr.gateNow(ctx, st, s)
-		if ctx.Err() != nil && last != nil {
+		if cutShort(ctx) && last != nil {
 			// Cut short by the step's deadline: the last whole
 			// observation's verdict stands (see runner.waitGate).
 			return lastSt, last

@@ -749,7 +749,7 @@ func (r *runner) waitGate(ctx context.Context, s compiler.Step) (*state, []strin
 	var last []string
 	for {
 		st := r.observe(ctx)
-		if ctx.Err() != nil && last != nil {
+		if cutShort(ctx) && last != nil {
 			// The step's deadline cut this observation short: its probes
 			// say "timeout" for hosts that answered, or refused, in time
 			// before. The verdict is the last whole observation's (seen:
@@ -767,6 +767,19 @@ func (r *runner) waitGate(ctx context.Context, s compiler.Step) (*state, []strin
 		case <-time.After(r.opts.Poll):
 		}
 	}
+}
+
+// cutShort reports whether ctx has ended or reached its deadline. A probe's
+// own context with the same deadline has its own timer, which can fire a
+// moment before ctx's: its "timeout" then arrives while ctx.Err() is still
+// nil (seen: a stopped 3.4.6 host reported as "timeout", not "not
+// running", on a loaded machine).
+func cutShort(ctx context.Context) bool {
+	if ctx.Err() != nil {
+		return true
+	}
+	d, ok := ctx.Deadline()
+	return ok && !time.Now().Before(d)
 }
 
 // gate checks the live state after step s: a stopped host is down, and the

@@ -392,3 +392,31 @@ func TestStallStep(t *testing.T) {
 		}
 	}
 }
+
+// deadlineOnly is a context whose deadline has passed before its Err says so,
+// as a probe's timer can make it look.
+type deadlineOnly struct {
+	context.Context
+	d time.Time
+}
+
+func (c deadlineOnly) Deadline() (time.Time, bool) { return c.d, true }
+
+func TestCutShort(t *testing.T) {
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, tc := range []struct {
+		name string
+		ctx  context.Context
+		want bool
+	}{
+		{"no deadline", context.Background(), false},
+		{"deadline ahead", deadlineOnly{context.Background(), time.Now().Add(time.Hour)}, false},
+		{"deadline passed, Err not yet set", deadlineOnly{context.Background(), time.Now().Add(-time.Millisecond)}, true},
+		{"canceled", canceled, true},
+	} {
+		if got := cutShort(tc.ctx); got != tc.want {
+			t.Errorf("%s: cutShort %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
