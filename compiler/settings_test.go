@@ -8,10 +8,10 @@ import (
 	"github.com/zkstage/zkstage/schema"
 )
 
-// A settings roll restarts every live member of the stage once, ascending
-// id, the leader last, and keeps the stage's membership.
-func TestSettingsRoll(t *testing.T) {
-	c, _, err := schema.Load(filepath.Join("..", "clusters", "reference"))
+// planCluster compiles one of the example clusters.
+func planCluster(t *testing.T, name string) (*schema.Cluster, *Plan) {
+	t.Helper()
+	c, _, err := schema.Load(filepath.Join("..", "clusters", name))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -19,6 +19,13 @@ func TestSettingsRoll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return c, p
+}
+
+// A settings roll restarts every live member of the stage once, ascending
+// id, the leader last, and keeps the stage's membership.
+func TestSettingsRoll(t *testing.T) {
+	c, p := planCluster(t, "reference")
 	for k := range p.Stages {
 		st, err := SettingsRoll(c, p, k)
 		if err != nil {
@@ -55,14 +62,7 @@ func TestSettingsRoll(t *testing.T) {
 // Under dynamic reconfiguration: planned like any stage, except a stage
 // whose removed hosts still run outside the configuration.
 func TestSettingsRollUnderReconfig(t *testing.T) {
-	c, _, err := schema.Load(filepath.Join("..", "clusters", "reconfig"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Compile(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p := planCluster(t, "reconfig")
 	for _, k := range []int{1, 3} {
 		if st, err := SettingsRoll(c, p, k); err != nil || len(st.Steps) != len(p.Stages[k].Live) {
 			t.Errorf("stage %d: %v %+v", k, err, st)
@@ -76,14 +76,7 @@ func TestSettingsRollUnderReconfig(t *testing.T) {
 // The settings roll's why counts the elections of its story: the leader's
 // restart, and the move back to dc1 where one follows.
 func TestSettingsRollWhy(t *testing.T) {
-	c, _, err := schema.Load(filepath.Join("..", "clusters", "reference"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p, err := Compile(c)
-	if err != nil {
-		t.Fatal(err)
-	}
+	c, p := planCluster(t, "reference")
 	for k, want := range map[int]string{3: "; 1 election", 4: "; 2 elections"} {
 		st, err := SettingsRoll(c, p, k)
 		if err != nil {

@@ -215,12 +215,11 @@ func (m *message) expect(b *strings.Builder, k int) {
 func (m *message) changes(b *strings.Builder) {
 	st := &m.p.Stages[m.k]
 	n := 0
-	for _, r := range st.Renamed {
-		if m.entry != EntryNext {
-			break // the base already runs the new ids
+	if m.entry == EntryNext { // otherwise the base already runs the new ids
+		for _, r := range st.Renamed {
+			fmt.Fprintf(b, "- renamed: `%s` id %d → %d\n", r.Host, r.From, r.To)
+			n++
 		}
-		fmt.Fprintf(b, "- renamed: `%s` id %d → %d\n", r.Host, r.From, r.To)
-		n++
 	}
 	if m.entry == EntryNext && reconfigKind(st.Kind) {
 		m.reconfigChanges(b)

@@ -420,10 +420,17 @@ func TestStageCommitsNewSettingsFirst(t *testing.T) {
 		}
 	}
 	// Stage 03 on top of it starts the new hosts and changes nothing else.
+	added := 0
 	for _, l := range strings.Split(r.git("diff", "--name-status", first.Name, res.Branches[1].Name), "\n") {
-		if !strings.HasPrefix(l, "A\t") && !strings.HasSuffix(l, "/stage.json") {
+		switch {
+		case strings.HasPrefix(l, "A\t"):
+			added++
+		case !strings.HasSuffix(l, "/stage.json"):
 			t.Errorf("stage 03 changes a running host's file: %s", l)
 		}
+	}
+	if added != 4 {
+		t.Errorf("stage 03 adds %d files, want the two new hosts' zoo.cfg and myid", added)
 	}
 	for _, g := range []GateOptions{{Base: "main", Head: first.Name}, {Base: first.Name, Head: res.Branches[1].Name}} {
 		g.Offline = true

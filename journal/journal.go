@@ -75,12 +75,16 @@ func Path(cluster string) string { return "/zkstage/" + url.PathEscape(cluster) 
 // Find returns the newest record of the host's step in the stage of the
 // plan with the fingerprint, or nil.
 func (l *Log) Find(fingerprint string, stage int, host string) *Record {
+	return l.newest(func(r *Record) bool { return r.Fingerprint == fingerprint && r.Stage == stage && r.Host == host })
+}
+
+// newest returns the newest record that match accepts, or nil.
+func (l *Log) newest(match func(*Record) bool) *Record {
 	if l == nil {
 		return nil
 	}
 	for i := len(l.Records) - 1; i >= 0; i-- {
-		r := &l.Records[i]
-		if r.Fingerprint == fingerprint && r.Stage == stage && r.Host == host {
+		if r := &l.Records[i]; match(r) {
 			return r
 		}
 	}
@@ -90,16 +94,9 @@ func (l *Log) Find(fingerprint string, stage int, host string) *Record {
 // FindSettings returns the newest record of the host's settings restart
 // onto the spec spec in the stage of the plan, or nil.
 func (l *Log) FindSettings(fingerprint string, stage int, host, spec string) *Record {
-	if l == nil {
-		return nil
-	}
-	for i := len(l.Records) - 1; i >= 0; i-- {
-		r := &l.Records[i]
-		if r.Fingerprint == fingerprint && r.Stage == stage && r.Host == host && r.Spec == spec {
-			return r
-		}
-	}
-	return nil
+	return l.newest(func(r *Record) bool {
+		return r.Fingerprint == fingerprint && r.Stage == stage && r.Host == host && r.Spec == spec
+	})
 }
 
 // OtherPlans lists the fingerprints of records of the stage that belong to

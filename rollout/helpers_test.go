@@ -128,16 +128,23 @@ func (f *fixture) acknowledge(t *testing.T, k int) {
 // a writer may be running).
 func (f *fixture) verify(t *testing.T, k int, wait time.Duration) *verify.Report {
 	t.Helper()
+	return verifyWait(t, f.manifest(k), wait)
+}
+
+// verifyWait waits until the live ensemble verifies as manifest m (zxids
+// may differ: a writer may be running), failing the test after wait.
+func verifyWait(t *testing.T, m *render.Manifest, wait time.Duration) *verify.Report {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()
-	r, err := verify.RunWait(ctx, f.manifest(k), verify.Options{Timeout: 2 * time.Second, ZxidTolerance: 1 << 40, StrictLeader: false}, 300*time.Millisecond, nil)
+	r, err := verify.RunWait(ctx, m, verify.Options{Timeout: 2 * time.Second, ZxidTolerance: 1 << 40}, 300*time.Millisecond, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !r.OK() {
 		var b strings.Builder
 		_ = r.WriteText(&b)
-		t.Fatalf("stage %d does not verify after %s:\n%s", k, wait, b.String())
+		t.Fatalf("stage %d %s does not verify after %s:\n%s", m.Stage, m.Name, wait, b.String())
 	}
 	return r
 }

@@ -645,14 +645,11 @@ func (rr *reconfigRun) leaderAddr(st *state) string {
 // reconfigure sends one IncrementalReconfig, logged in as the superuser
 // when $ZKSTAGE_RECONFIG_AUTH is set.
 func (rr *reconfigRun) reconfigure(ctx context.Context, addr string, joining, leaving []string, version int64) error {
-	s, err := zksession.Dial(ctx, addr, rr.opts.ProbeTimeout)
+	s, err := rr.session(ctx, addr)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := rr.login(ctx, s); err != nil {
-		return err
-	}
 	timeout := time.Until(deadlineOf(ctx, rr.opts.StepTimeout))
 	return s.Do(ctx, timeout, "reconfig", func() error {
 		_, err := s.Conn.IncrementalReconfig(joining, leaving, version)

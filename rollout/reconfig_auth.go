@@ -15,14 +15,20 @@ import (
 var errNotAuthorized = errors.New("not authorized to reconfigure (NoAuth): " + EnvReconfigAuth +
 	" must be user:password of the superuser digest the servers know (zoo.cfg's DigestAuthenticationProvider.superDigest, or their -Dzookeeper.DigestAuthenticationProvider.superDigest JVM flag), or the spec must use reconfigAuth \"skipACL\"")
 
-// login authenticates the session as the superuser when
+// session opens a session to addr, logged in as the superuser when
 // $ZKSTAGE_RECONFIG_AUTH is set (never from a flag).
-func (rr *reconfigRun) login(ctx context.Context, s *zksession.Session) error {
-	auth := os.Getenv(EnvReconfigAuth)
-	if auth == "" {
-		return nil
+func (rr *reconfigRun) session(ctx context.Context, addr string) (*zksession.Session, error) {
+	s, err := zksession.Dial(ctx, addr, rr.opts.ProbeTimeout)
+	if err != nil {
+		return nil, err
 	}
-	return s.Do(ctx, rr.opts.ProbeTimeout, "digest login", func() error { return s.Conn.AddAuth("digest", []byte(auth)) })
+	if auth := os.Getenv(EnvReconfigAuth); auth != "" {
+		if err := s.Do(ctx, rr.opts.ProbeTimeout, "digest login", func() error { return s.Conn.AddAuth("digest", []byte(auth)) }); err != nil {
+			s.Close()
+			return nil, err
+		}
+	}
+	return s, nil
 }
 
 // checkAuthorized asks whether the leader would let the runner reconfigure,
@@ -37,14 +43,11 @@ func (rr *reconfigRun) login(ctx context.Context, s *zksession.Session) error {
 // refusal is an error transaction, as for any failed write: the zxid moves
 // by one, the znode does not.
 func (rr *reconfigRun) checkAuthorized(ctx context.Context, addr string) error {
-	s, err := zksession.Dial(ctx, addr, rr.opts.ProbeTimeout)
+	s, err := rr.session(ctx, addr)
 	if err != nil {
 		return err
 	}
 	defer s.Close()
-	if err := rr.login(ctx, s); err != nil {
-		return err
-	}
 	return s.Do(ctx, rr.opts.ProbeTimeout, "authorization probe", func() error {
 		data, _, err := s.Conn.Get(ConfigZnode)
 		if err != nil {

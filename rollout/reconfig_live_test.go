@@ -113,18 +113,7 @@ func newReconfigFixtureLab(t *testing.T, spec string, lo lab.Options) *reconfigF
 
 func (f *reconfigFixture) verify(t *testing.T, k int) *verify.Report {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 90*time.Second)
-	defer cancel()
-	r, err := verify.RunWait(ctx, render.NewManifest(f.c, f.p, k), verify.Options{Timeout: 2 * time.Second, ZxidTolerance: 1 << 40}, 300*time.Millisecond, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !r.OK() {
-		var b strings.Builder
-		_ = r.WriteText(&b)
-		t.Fatalf("stage %d does not verify:\n%s", k, b.String())
-	}
-	return r
+	return verifyWait(t, render.NewManifest(f.c, f.p, k), 90*time.Second)
 }
 
 func (f *reconfigFixture) opts(k int, w *Writer) Options {

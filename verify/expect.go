@@ -446,20 +446,26 @@ func (v *eval) membership() {
 			}
 		}
 	}
-	c.Evidence = append(c.Evidence, wrong...)
-	c.Evidence = append(c.Evidence, unobserved...)
+	verdict(&c, wrong, unobserved, fmt.Sprintf("%d member(s) do not run the stage's membership", len(wrong)),
+		fmt.Sprintf("membership not observed on %d member(s)", len(unobserved)),
+		fmt.Sprintf("all %d live members list the %d expected servers", len(v.e.Hosts), len(v.e.Hosts[0].Membership)))
+	v.add(c)
+}
+
+// verdict closes a check over several members: failed when one is wrong,
+// unknown when one could not be observed, else passed; each wrong and
+// unobserved member is a problem and evidence.
+func verdict(c *Check, wrong, unobserved []string, failed, unknown, passed string) {
+	c.Evidence = append(append(c.Evidence, wrong...), unobserved...)
 	c.Problems = append(append(c.Problems, wrong...), unobserved...)
 	switch {
 	case len(wrong) > 0:
-		c.Message = fmt.Sprintf("%d member(s) do not run the stage's membership", len(wrong))
+		c.Status, c.Message = Fail, failed
 	case len(unobserved) > 0:
-		c.Status = Unknown
-		c.Message = fmt.Sprintf("membership not observed on %d member(s)", len(unobserved))
+		c.Status, c.Message = Unknown, unknown
 	default:
-		c.Status = Pass
-		c.Message = fmt.Sprintf("all %d live members list the %d expected servers", len(v.e.Hosts), len(v.e.Hosts[0].Membership))
+		c.Status, c.Message = Pass, passed
 	}
-	v.add(c)
 }
 
 // recorded is the membership check of a version that cannot show it.

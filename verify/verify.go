@@ -238,7 +238,7 @@ func znodeConfigDynamic(m *render.Manifest, lines []ServerLine, version string, 
 // the stage's (Manifest.Settings): a host that did not restart onto new
 // settings still runs the old ones.
 func settingsCheck(m *render.Manifest, live []compiler.Member, probes []*Probe) Check {
-	c := Check{Name: CheckSettings, Status: Fail}
+	c := Check{Name: CheckSettings}
 	keys := make([]string, 0, len(m.Settings))
 	for k := range m.Settings {
 		keys = append(keys, k)
@@ -261,18 +261,9 @@ func settingsCheck(m *render.Manifest, live []compiler.Member, probes []*Probe) 
 			wrong = append(wrong, fmt.Sprintf("%s runs %s: it has not restarted onto its files (zkstage roll --settings), or the spec does not say what it runs", mem.Host, strings.Join(diffs, ", ")))
 		}
 	}
-	c.Problems = append(append(c.Problems, wrong...), unobserved...)
-	c.Evidence = append(c.Evidence, c.Problems...)
-	switch {
-	case len(wrong) > 0:
-		c.Message = fmt.Sprintf("%d member(s) run other settings than the stage's", len(wrong))
-	case len(unobserved) > 0:
-		c.Status = Unknown
-		c.Message = fmt.Sprintf("settings not observed on %d member(s)", len(unobserved))
-	default:
-		c.Status = Pass
-		c.Message = fmt.Sprintf("all %d live members run the stage's %s", len(live), strings.Join(keys, ", "))
-	}
+	verdict(&c, wrong, unobserved, fmt.Sprintf("%d member(s) run other settings than the stage's", len(wrong)),
+		fmt.Sprintf("settings not observed on %d member(s)", len(unobserved)),
+		fmt.Sprintf("all %d live members run the stage's %s", len(live), strings.Join(keys, ", ")))
 	return c
 }
 
