@@ -131,31 +131,7 @@ func loopback(addr string) error {
 // written, since 3.4 turns every unknown key into a system property silently
 // and the effective config should show only what the server reads.
 func labConfig(hc *hostConfig, dataDir string, tickTime int, version string, extra map[string]string) []byte {
-	set := map[string]string{
-		"dataDir":    dataDir,
-		"dataLogDir": dataDir,
-	}
-	v, err := schema.ParseVersion(version)
-	unknown := err != nil // write every key
-	if unknown || v.Dynamic() {
-		// The AdminServer (Jetty, port 8080 by default) exists from 3.5.
-		set["admin.enableServer"] = "false"
-	}
-	if unknown || v.AtLeast(3, 4, 10) {
-		// The whitelist exists from 3.4.10 (all words on by default there;
-		// only srvr from 3.5.3).
-		set["4lw.commands.whitelist"] = "*"
-	}
-	if hc.HasClientPort {
-		// ZooKeeper refuses clientPortAddress without clientPort.
-		set["clientPortAddress"] = hc.Address
-	}
-	if tickTime > 0 {
-		set["tickTime"] = strconv.Itoa(tickTime)
-	}
-	for k, v := range extra {
-		set[k] = v
-	}
+	set := labOverrides(hc, dataDir, tickTime, version, extra)
 	var out []string
 	done := map[string]bool{}
 	for _, line := range hc.lines {
@@ -191,6 +167,37 @@ func labConfig(hc *hostConfig, dataDir string, tickTime int, version string, ext
 		out = append(out, k+"="+set[k])
 	}
 	return []byte(strings.Join(out, "\n") + "\n")
+}
+
+// labOverrides are the keys the lab sets on every server it runs (see
+// labConfig), the caller's extra last.
+func labOverrides(hc *hostConfig, dataDir string, tickTime int, version string, extra map[string]string) map[string]string {
+	set := map[string]string{
+		"dataDir":    dataDir,
+		"dataLogDir": dataDir,
+	}
+	v, err := schema.ParseVersion(version)
+	unknown := err != nil // write every key
+	if unknown || v.Dynamic() {
+		// The AdminServer (Jetty, port 8080 by default) exists from 3.5.
+		set["admin.enableServer"] = "false"
+	}
+	if unknown || v.AtLeast(3, 4, 10) {
+		// The whitelist exists from 3.4.10 (all words on by default there;
+		// only srvr from 3.5.3).
+		set["4lw.commands.whitelist"] = "*"
+	}
+	if hc.HasClientPort {
+		// ZooKeeper refuses clientPortAddress without clientPort.
+		set["clientPortAddress"] = hc.Address
+	}
+	if tickTime > 0 {
+		set["tickTime"] = strconv.Itoa(tickTime)
+	}
+	for k, v := range extra {
+		set[k] = v
+	}
+	return set
 }
 
 // bindClient turns "a:q:e[:role];port" into "a:q:e[:role];a:port".

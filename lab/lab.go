@@ -159,6 +159,18 @@ type record struct {
 	ConfigSum  string    `json:"configSha256"`
 	// DynamicSum is the bootstrap dynamic file's (reconfiguration only).
 	DynamicSum string `json:"dynamicSha256,omitempty"`
+	// Config is the zoo.cfg the JVM runs when it is not the lab's own: a
+	// host run in place from the files config management installed
+	// (RunInstalled).
+	Config string `json:"config,omitempty"`
+}
+
+// cfgOf is the zoo.cfg the host's JVM was started with, as its record says.
+func (l *Lab) cfgOf(rec *record, host string) string {
+	if rec != nil && rec.Config != "" {
+		return rec.Config
+	}
+	return l.cfgPath(host)
 }
 
 func (l *Lab) dir(host string) string     { return filepath.Join(l.opts.State, host) }
@@ -312,25 +324,14 @@ func (l *Lab) ensure(ctx context.Context, host string, hc *hostConfig, stage int
 	sum := sha256.Sum256(append(append(append([]byte{}, cfg...), dyn...), []byte("myid="+strconv.Itoa(hc.MyID))...))
 	want := hex.EncodeToString(sum[:])
 	rec, _ := l.readRecord(host)
-	pid := readPid(l.pidPath(host))
-	running := ours(pid, l.cfgPath(host))
-	action := "started"
-	if running {
-		if !force && rec != nil && rec.ConfigSum == want && rec.Pid == pid {
-			st := l.status(ctx, host)
-			st.Action = "kept"
-			return st, nil
-		}
-		if err := terminate(pid, l.cfgPath(host), l.opts.StopTimeout); err != nil {
-			return HostStatus{Host: host}, err
-		}
-		action = "restarted"
+	action, kept, err := l.stopFor(ctx, host, hc, rec, force, func(r *record) bool { return r.ConfigSum == want })
+	if err != nil {
+		return HostStatus{Host: host}, err
 	}
-	// A server still exiting (or anyone else) may hold the address: starting
-	// now would fail to bind while the port still answered, which would make
-	// a dead start look healthy.
-	if err := waitPortFree(ctx, net.JoinHostPort(hc.Address, strconv.Itoa(hc.ClientPort)), l.opts.StopTimeout); err != nil {
-		return HostStatus{Host: host}, fmt.Errorf("%s: %w", host, err)
+	if kept {
+		st := l.status(ctx, host)
+		st.Action = action
+		return st, nil
 	}
 	// Under reconfiguration ZooKeeper rewrites zoo.cfg and owns its dynamic
 	// files: a restart onto the same rendered files keeps them, as config
@@ -367,18 +368,50 @@ func (l *Lab) ensure(ctx context.Context, host string, hc *hostConfig, stage int
 			return HostStatus{Host: host}, err
 		}
 	}
-	if err := os.WriteFile(filepath.Join(l.dataPath(host), "myid"), []byte(strconv.Itoa(hc.MyID)+"\n"), 0o644); err != nil {
+	return l.launch(ctx, rt, &record{Host: host, Address: hc.Address, ClientPort: hc.ClientPort, MyID: hc.MyID, Stage: stage, ConfigSum: want, DynamicSum: dynSum}, action)
+}
+
+// stopFor readies a start of host: when its JVM runs, it is kept (not
+// force and same(rec): kept true) or stopped (action "restarted"); then
+// the client port must be free.
+func (l *Lab) stopFor(ctx context.Context, host string, hc *hostConfig, rec *record, force bool, same func(*record) bool) (action string, kept bool, err error) {
+	pid := readPid(l.pidPath(host))
+	action = "started"
+	if ours(pid, l.cfgOf(rec, host)) {
+		if !force && rec != nil && rec.Pid == pid && same(rec) {
+			return "kept", true, nil
+		}
+		if err := terminate(pid, l.cfgOf(rec, host), l.opts.StopTimeout); err != nil {
+			return "", false, err
+		}
+		action = "restarted"
+	}
+	// A server still exiting (or anyone else) may hold the address: starting
+	// now would fail to bind while the port still answered, which would make
+	// a dead start look healthy.
+	if err := waitPortFree(ctx, net.JoinHostPort(hc.Address, strconv.Itoa(hc.ClientPort)), l.opts.StopTimeout); err != nil {
+		return "", false, fmt.Errorf("%s: %w", host, err)
+	}
+	return action, false, nil
+}
+
+// launch writes the host's myid into its data folder, starts its JVM on
+// rec's config and waits until it listens; rec gets the pid and the start
+// time and is written.
+func (l *Lab) launch(ctx context.Context, rt *Runtime, rec *record, action string) (HostStatus, error) {
+	host := rec.Host
+	if err := os.WriteFile(filepath.Join(l.dataPath(host), "myid"), []byte(strconv.Itoa(rec.MyID)+"\n"), 0o644); err != nil {
 		return HostStatus{Host: host}, err
 	}
 	start := time.Now()
-	pid, err = l.spawn(rt, l.cfgPath(host), l.logPath(host), l.dir(host))
+	pid, err := l.spawn(rt, l.cfgOf(rec, host), l.logPath(host), l.dir(host))
 	if err != nil {
 		return HostStatus{Host: host}, err
 	}
 	if err := os.WriteFile(l.pidPath(host), []byte(strconv.Itoa(pid)+"\n"), 0o644); err != nil {
 		return HostStatus{Host: host}, err
 	}
-	rec = &record{Host: host, Address: hc.Address, ClientPort: hc.ClientPort, MyID: hc.MyID, Stage: stage, Pid: pid, StartedAt: start.UTC(), ConfigSum: want, DynamicSum: dynSum}
+	rec.Pid, rec.StartedAt = pid, start.UTC()
 	if err := l.writeRecord(rec); err != nil {
 		return HostStatus{Host: host}, err
 	}
@@ -397,7 +430,7 @@ func (l *Lab) waitListening(ctx context.Context, host string, rec *record) error
 	ctx, cancel := context.WithTimeout(ctx, l.opts.StartTimeout)
 	defer cancel()
 	for {
-		if dead, how := died(rec.Pid, l.cfgPath(host)); dead {
+		if dead, how := died(rec.Pid, l.cfgOf(rec, host)); dead {
 			time.Sleep(100 * time.Millisecond) // let the log flush
 			if how != "" {
 				how = " (" + how + ")"
@@ -440,8 +473,9 @@ func (l *Lab) Stop(ctx context.Context, host string) (HostStatus, error) {
 	}
 	pid := readPid(l.pidPath(host))
 	action := "not running"
-	if ours(pid, l.cfgPath(host)) {
-		if err := terminate(pid, l.cfgPath(host), l.opts.StopTimeout); err != nil {
+	rec, _ := l.readRecord(host)
+	if ours(pid, l.cfgOf(rec, host)) {
+		if err := terminate(pid, l.cfgOf(rec, host), l.opts.StopTimeout); err != nil {
 			return l.status(ctx, host), err
 		}
 		action = "stopped"
@@ -501,9 +535,10 @@ func (l *Lab) status(ctx context.Context, host string) HostStatus {
 		st.Mode = "unknown (no host.json)"
 		return st
 	}
+	st.Config = l.cfgOf(rec, host)
 	st.Address, st.ClientPort, st.MyID, st.Stage, st.StartedAt = rec.Address, rec.ClientPort, rec.MyID, rec.Stage, rec.StartedAt
 	pid := readPid(l.pidPath(host))
-	if !ours(pid, l.cfgPath(host)) {
+	if !ours(pid, st.Config) {
 		st.Mode = "stopped"
 		return st
 	}

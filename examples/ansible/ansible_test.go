@@ -20,7 +20,6 @@ import (
 	"github.com/zkstage/zkstage/compiler/compilertest"
 	"github.com/zkstage/zkstage/lab"
 	"github.com/zkstage/zkstage/lab/labtest"
-	"github.com/zkstage/zkstage/render"
 	"github.com/zkstage/zkstage/rollout"
 	"github.com/zkstage/zkstage/schema"
 )
@@ -58,53 +57,14 @@ func requireAnsible(t *testing.T) string {
 func TestExpansionThroughAnsible(t *testing.T) {
 	playbook := requireAnsible(t)
 	l := labtest.NewLab(t, nil)
-	work := t.TempDir()
-	here, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := buildZkstage(t, work)
-	repo := filepath.Join(work, "repo")
-	dir := filepath.Join(repo, "clusters", "ansible61")
-	spec, err := os.ReadFile(filepath.Join(cluster, "cluster.cue"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "cluster.cue"), spec, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	git := func(args ...string) string { return run(t, repo, nil, "git", args...) }
-	git("init", "-q", "-b", "main")
-	git("-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-q", "--allow-empty", "-m", "empty")
-	git("add", ".")
-	git("-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-q", "-m", "ansible61: the spec")
-	run(t, repo, nil, bin, "stage", dir)
-	branches := strings.Fields(git("for-each-ref", "--format=%(refname:short)", "refs/heads/zkstage/"))
-	sort.Strings(branches)
+	r := newRig(t, playbook, l, cluster, "ansible61")
+	repo, dir, bin, env, execCmd := r.repo, r.dir, r.bin, r.env, r.execCmd
+	git, pull := r.git, r.pull
+	branches := r.branches()
 	c, p := compilertest.Plan(t, dir)
 	if len(branches) != len(p.Stages) {
 		t.Fatalf("zkstage stage wrote %d branches, the plan has %d stages: %v", len(branches), len(p.Stages), branches)
 	}
-
-	// The playbooks run against the lab: every host is this machine, its
-	// files land in the folder the lab runs it from.
-	tmp := filepath.Join(work, "ansible-tmp")
-	env := []string{
-		"ZKSTAGE_DIR=" + dir, "ZKSTAGE_LAB_STATE=" + l.State(), "ZKSTAGE_BIN=" + bin,
-		"ANSIBLE_LOCAL_TEMP=" + tmp, "ANSIBLE_REMOTE_TEMP=" + tmp, "ANSIBLE_FORKS=12", "ANSIBLE_NOCOLOR=1",
-		"ANSIBLE_RETRY_FILES_ENABLED=false",
-		"LC_ALL=C.UTF-8", // ansible-core 2.14 refuses a locale that is not UTF-8
-	}
-	ansible := []string{"-i", filepath.Join(here, "inventory.py"), "-e", "@" + filepath.Join(here, "lab.yml")}
-	pull := func() string {
-		return run(t, repo, env, playbook, append(ansible, filepath.Join(here, "pull.yml"))...)
-	}
-	// The --exec command of every roll, as the docs give it.
-	execCmd := fmt.Sprintf(`%s -i %s -e @%s "%s/$ZKSTAGE_ACTION.yml" -l "$ZKSTAGE_HOST"`,
-		playbook, filepath.Join(here, "inventory.py"), filepath.Join(here, "lab.yml"), here)
 
 	// Stage 00, adoption: the ensemble as it runs today. Its files are
 	// pulled, then its five hosts start, ascending id.
@@ -185,11 +145,76 @@ func TestExpansionThroughAnsible(t *testing.T) {
 		time.Since(began).Round(time.Second), acked, total.Failed, total.Stall.Round(time.Millisecond))
 }
 
+// rig is a configuration repository whose spec zkstage stage has staged,
+// with the playbooks aimed at a lab: every host is this machine and its
+// files land in the folder the lab runs it from.
+type rig struct {
+	t                         *testing.T
+	here, repo, dir, bin, tmp string
+	env, ansible              []string
+	playbook, execCmd         string
+}
+
+// newRig copies spec/cluster.cue into a new repository as
+// clusters/<name>/cluster.cue, commits it and runs zkstage stage.
+func newRig(t *testing.T, playbook string, l *lab.Lab, spec, name string) *rig {
+	t.Helper()
+	work := t.TempDir()
+	here, err := os.Getwd()
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := &rig{t: t, here: here, playbook: playbook, bin: buildZkstage(t, work), repo: filepath.Join(work, "repo")}
+	r.dir = filepath.Join(r.repo, "clusters", name)
+	data, err := os.ReadFile(filepath.Join(spec, "cluster.cue"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(r.dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(r.dir, "cluster.cue"), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	r.git("init", "-q", "-b", "main")
+	r.git("-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-q", "--allow-empty", "-m", "empty")
+	r.git("add", ".")
+	r.git("-c", "user.name=test", "-c", "user.email=test@localhost", "commit", "-q", "-m", name+": the spec")
+	run(t, r.repo, nil, r.bin, "stage", r.dir)
+
+	r.tmp = filepath.Join(work, "ansible-tmp")
+	r.env = []string{
+		"ZKSTAGE_DIR=" + r.dir, "ZKSTAGE_LAB_STATE=" + l.State(), "ZKSTAGE_BIN=" + r.bin,
+		"ANSIBLE_LOCAL_TEMP=" + r.tmp, "ANSIBLE_REMOTE_TEMP=" + r.tmp, "ANSIBLE_FORKS=12", "ANSIBLE_NOCOLOR=1",
+		"ANSIBLE_RETRY_FILES_ENABLED=false",
+		"LC_ALL=C.UTF-8", // ansible-core 2.14 refuses a locale that is not UTF-8
+	}
+	r.ansible = []string{"-i", filepath.Join(here, "inventory.py"), "-e", "@" + filepath.Join(here, "lab.yml")}
+	// The --exec command of every roll, as the docs give it.
+	r.execCmd = fmt.Sprintf(`%s -i %s -e @%s "%s/$ZKSTAGE_ACTION.yml" -l "$ZKSTAGE_HOST"`,
+		playbook, filepath.Join(here, "inventory.py"), filepath.Join(here, "lab.yml"), here)
+	return r
+}
+
+func (r *rig) git(args ...string) string { return run(r.t, r.repo, nil, "git", args...) }
+
+// pull runs pull.yml on the stage main is at and returns Ansible's output.
+func (r *rig) pull() string {
+	return run(r.t, r.repo, r.env, r.playbook, append(r.ansible, filepath.Join(r.here, "pull.yml"))...)
+}
+
+// branches are the stage branches, sorted.
+func (r *rig) branches() []string {
+	b := strings.Fields(r.git("for-each-ref", "--format=%(refname:short)", "refs/heads/zkstage/"))
+	sort.Strings(b)
+	return b
+}
+
 // roll runs zkstage roll for stage k with the Ansible --exec command and
 // fails the test unless every step is done.
-func roll(t *testing.T, repo string, env []string, bin, dir string, k int, execCmd string) *rollout.Result {
+func roll(t *testing.T, repo string, env []string, bin, dir string, k int, execCmd string, extra ...string) *rollout.Result {
 	t.Helper()
-	cmd := exec.Command(bin, "roll", dir, "--stage", strconv.Itoa(k), "--exec", execCmd, "--step-timeout", "120s", "-o", "json")
+	cmd := exec.Command(bin, append([]string{"roll", dir, "--stage", strconv.Itoa(k), "--exec", execCmd, "--step-timeout", "120s", "-o", "json"}, extra...)...)
 	cmd.Dir, cmd.Env = repo, append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
@@ -259,13 +284,14 @@ func stepHosts(st *compiler.Stage) string {
 	return hostsOf(hosts)
 }
 
-// installed reads every host's installed zoo.cfg and myid ("" when absent).
+// installed reads every host's installed zoo.cfg, zoo.cfg.dynamic and myid
+// ("" when absent).
 func installed(t *testing.T, l *lab.Lab, hosts []string) map[string]string {
 	t.Helper()
 	out := map[string]string{}
 	for _, h := range hosts {
 		var b strings.Builder
-		for _, name := range []string{"zoo.cfg", "myid"} {
+		for _, name := range []string{"zoo.cfg", "zoo.cfg.dynamic", "myid"} {
 			data, err := os.ReadFile(filepath.Join(l.State(), h, "conf", name))
 			if err != nil && !os.IsNotExist(err) {
 				t.Fatal(err)
@@ -313,60 +339,4 @@ func equalCounts(a, b map[string]int) bool {
 		}
 	}
 	return true
-}
-
-// TestPullRefusesReconfig: pull.yml installs files the rolling way only, so
-// a stage planned with policy.method "reconfig" is refused before any file
-// is copied, and the zoo.cfg ZooKeeper keeps on a member is left as it is.
-func TestPullRefusesReconfig(t *testing.T) {
-	playbook := requireAnsible(t)
-	here, err := os.Getwd()
-	if err != nil {
-		t.Fatal(err)
-	}
-	c, p := compilertest.Plan(t, filepath.Join("..", "..", "clusters", "reconfig"))
-	files, err := render.StageFiles(c, p, 1)
-	if err != nil {
-		t.Fatal(err)
-	}
-	work := t.TempDir()
-	rendered, state := filepath.Join(work, "rendered"), filepath.Join(work, "state")
-	for _, f := range files {
-		path := filepath.Join(rendered, f.Path)
-		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(path, f.Data, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	// ZooKeeper's own zoo.cfg on one member.
-	own := filepath.Join(state, "zk2-dc1", "conf", "zoo.cfg")
-	ownData := []byte("reconfigEnabled=true\ndynamicConfigFile=/etc/zookeeper/conf/zoo.cfg.dynamic.100000000\n")
-	if err := os.MkdirAll(filepath.Dir(own), 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(own, ownData, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	tmp := filepath.Join(work, "ansible-tmp")
-	cmd := exec.Command(playbook, "-i", filepath.Join(here, "inventory.py"), "-e", "@"+filepath.Join(here, "lab.yml"), filepath.Join(here, "pull.yml"))
-	cmd.Env = append(os.Environ(), "ZKSTAGE_RENDERED="+rendered, "ZKSTAGE_LAB_STATE="+state,
-		"ANSIBLE_LOCAL_TEMP="+tmp, "ANSIBLE_REMOTE_TEMP="+tmp, "ANSIBLE_NOCOLOR=1", "ANSIBLE_RETRY_FILES_ENABLED=false", "LC_ALL=C.UTF-8")
-	out, err := cmd.CombinedOutput()
-	if err == nil {
-		t.Fatalf("pull.yml accepted a reconfig stage:\n%s", out)
-	}
-	// Ansible prints the message as JSON: its quotes come escaped.
-	if !strings.Contains(string(out), `is planned with policy.method \"reconfig\": ZooKeeper owns each member's zoo.cfg and dynamic files`) {
-		t.Errorf("pull.yml's refusal does not say why:\n%s", out)
-	}
-	if got, err := os.ReadFile(own); err != nil || !bytes.Equal(got, ownData) {
-		t.Errorf("ZooKeeper's zoo.cfg changed: %q %v", got, err)
-	}
-	for _, h := range schema.SortedHosts(c) {
-		if _, err := os.Stat(filepath.Join(state, h, "conf", "myid")); err == nil {
-			t.Errorf("%s: myid was installed", h)
-		}
-	}
 }

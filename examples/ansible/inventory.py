@@ -7,9 +7,12 @@ the pull (which removes its files) and for its stop step. Groups:
 zookeeper (all of them), zookeeper_live (the hosts with files), and one
 group per datacenter (dc_<name>). Host variables: ansible_host (the
 member's address), zk_myid, zk_role, zk_datacenter, zk_client_port,
-zk_live. Group variables of zookeeper: zk_cluster, zk_stage,
-zk_stage_name, zk_fingerprint, zk_method (the plan's policy.method:
-rolling or reconfig) and zk_rendered (the folder pull.yml installs from).
+zk_live, zk_step (the host's start, restart or stop step in this stage,
+"" when it has none: the reconfig operations add and remove are zkstage's
+own). Group variables of zookeeper: zk_cluster, zk_stage, zk_stage_name,
+zk_fingerprint, zk_method (the plan's policy.method: rolling or
+reconfig), zk_dynamic (the stage's hosts run dynamic configs: ZooKeeper
+owns their zoo.cfg) and zk_rendered (the folder pull.yml installs from).
 
 The manifest is $ZKSTAGE_STAGE_JSON, else $ZKSTAGE_RENDERED/stage.json,
 else $ZKSTAGE_DIR/rendered/stage.json: `zkstage roll` sets ZKSTAGE_DIR to
@@ -50,10 +53,27 @@ def inventory(path):
             "zk_client_port": mem["clientPort"],
             "zk_live": mem["host"] in live,
         }
+    for mem in m.get("outside") or []:
+        # Removed by reconfig, still running outside the configuration
+        # until its stop stage.
+        hostvars.setdefault(mem["host"], {
+            "ansible_host": mem["address"],
+            "zk_myid": mem["id"],
+            "zk_role": mem["role"],
+            "zk_datacenter": mem["datacenter"],
+            "zk_client_port": mem["clientPort"],
+            "zk_live": mem["host"] in live,
+        })
     for host in live:
         # A live host is always a member; keep it even if a later format
         # says otherwise, so its files are never left unmanaged.
         hostvars.setdefault(host, {"zk_live": True, "zk_datacenter": m.get("datacenters", {}).get(host, "")})
+    steps = {}
+    for s in m.get("steps") or []:
+        if s["action"] in ("start", "restart", "stop"):
+            steps[s["host"]] = s["action"]
+    for host, v in hostvars.items():
+        v["zk_step"] = steps.get(host, "")
     for host, v in hostvars.items():
         if v.get("zk_datacenter"):
             groups.setdefault("dc_" + v["zk_datacenter"], []).append(host)
@@ -70,6 +90,7 @@ def inventory(path):
                 "zk_fingerprint": m["fingerprint"],
                 # stage.json omits the method when it is rolling.
                 "zk_method": m.get("method") or "rolling",
+                "zk_dynamic": bool(m.get("dynamic")),
                 "zk_rendered": os.path.dirname(os.path.abspath(path)),
             },
         },

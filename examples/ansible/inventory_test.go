@@ -97,3 +97,72 @@ func TestInventory(t *testing.T) {
 		}
 	}
 }
+
+// TestInventoryReconfig: under reconfiguration the inventory says whether
+// the stage's hosts run dynamic configs and which host a start, restart or
+// stop step names (the add and remove operations are zkstage's own), and a
+// host removed but still running keeps its address.
+func TestInventoryReconfig(t *testing.T) {
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the Ansible inventory needs python3: %v", err)
+		}
+		t.Skip(err)
+	}
+	c, p := compilertest.Plan(t, filepath.Join("..", "..", "clusters", "reconfig"))
+	tests := []struct {
+		stage   int
+		dynamic bool
+		steps   map[string]string // host -> zk_step
+		address map[string]string // host -> ansible_host
+	}{
+		{stage: 0, dynamic: false, steps: map[string]string{"zk1-dc1": "", "zk2-dc1": ""}},
+		{stage: 1, dynamic: true, steps: map[string]string{"zk1-dc1": "restart", "zk5-dc1": "restart"}},
+		{stage: 2, dynamic: true, steps: map[string]string{"zk1-dc1": "", "zk2-dc1": ""}, address: map[string]string{"zk1-dc1": "192.168.1.100"}},
+		{stage: 3, dynamic: true, steps: map[string]string{"zk1-dc1": "restart", "zk1-dc2": "start", "zk1-dc3": "start", "zk2-dc1": ""}},
+	}
+	for _, tt := range tests {
+		b, err := json.Marshal(render.NewManifest(c, p, tt.stage))
+		if err != nil {
+			t.Fatal(err)
+		}
+		path := filepath.Join(t.TempDir(), render.ManifestFile)
+		if err := os.WriteFile(path, b, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		cmd := exec.Command(python, "inventory.py", "--list")
+		cmd.Env = append(os.Environ(), "ZKSTAGE_STAGE_JSON="+path)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("stage %d: %v", tt.stage, err)
+		}
+		var inv struct {
+			Meta struct {
+				Hostvars map[string]map[string]interface{} `json:"hostvars"`
+			} `json:"_meta"`
+			ZooKeeper struct {
+				Vars map[string]interface{} `json:"vars"`
+			} `json:"zookeeper"`
+		}
+		if err := json.Unmarshal(out, &inv); err != nil {
+			t.Fatalf("stage %d: %v\n%s", tt.stage, err, out)
+		}
+		if got := inv.ZooKeeper.Vars["zk_dynamic"]; got != tt.dynamic {
+			t.Errorf("stage %d: zk_dynamic %v, want %v", tt.stage, got, tt.dynamic)
+		}
+		if got := inv.ZooKeeper.Vars["zk_method"]; got != "reconfig" {
+			t.Errorf("stage %d: zk_method %v, want reconfig", tt.stage, got)
+		}
+		for h, want := range tt.steps {
+			if got := inv.Meta.Hostvars[h]["zk_step"]; got != want {
+				t.Errorf("stage %d: %s zk_step %v, want %q", tt.stage, h, got, want)
+			}
+		}
+		for h, want := range tt.address {
+			if got := inv.Meta.Hostvars[h]["ansible_host"]; got != want {
+				t.Errorf("stage %d: %s ansible_host %v, want %s", tt.stage, h, got, want)
+			}
+		}
+	}
+}

@@ -12,10 +12,8 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"github.com/zkstage/zkstage/compiler"
 	"github.com/zkstage/zkstage/lab"
 	"github.com/zkstage/zkstage/rollout"
-	"github.com/zkstage/zkstage/schema"
 )
 
 // EnvLabState overrides the lab's default state directory.
@@ -48,7 +46,12 @@ refused.
 With --files HOSTDIR, start and restart run the host from the zoo.cfg and
 myid in HOSTDIR instead of the stage's render: the lab then stands in for
 the service manager of a host whose files config management installed
-(examples/ansible does so).
+(examples/ansible does so). A static zoo.cfg is copied with the overrides;
+one with a dynamicConfigFile (dynamic reconfiguration) is run in place, so
+that ZooKeeper rewrites the installed zoo.cfg and writes its dynamic files
+beside it as on a real host: the lab then edits only its override keys in
+that file (config management must leave them alone) and points a
+dynamicConfigFile outside HOSTDIR at the same name in HOSTDIR.
 
 The servers run the spec's ZooKeeper release line (its version: 3.4.6
 runs a 3.4 install, and so on): an upstream install given by
@@ -70,7 +73,7 @@ with this lab's config are ever signalled.`,
 			stage = fs.Int("stage", 0, "stage whose files the hosts run")
 			state = fs.String("state", "", "state directory (data, logs, pids)")
 			zkHome, zkHomes = zookeeperFlags(fs)
-			hostFiles = fs.String("files", "", "start|restart: the folder holding the host's installed zoo.cfg and myid (default: the stage's render)")
+			hostFiles = fs.String("files", "", "start|restart: the folder holding the host's installed zoo.cfg and myid, run in place under reconfiguration (default: the stage's render)")
 			tick = fs.Int("tick-time", 200, "tickTime override in ms (0: keep the rendered one)")
 			output = outputFlag(fs, "text", "json")
 		},
@@ -122,9 +125,17 @@ with this lab's config are ever signalled.`,
 			if err != nil {
 				return runtimeErr(err)
 			}
-			files, err := labFiles(c, p, *stage, env.Args, *hostFiles)
-			if err != nil {
-				return err
+			var files []lab.File
+			if *hostFiles == "" {
+				if files, err = rollout.LabFiles(c, p, *stage); err != nil {
+					return err
+				}
+			} else {
+				for _, name := range []string{"zoo.cfg", "myid"} {
+					if _, err := os.Stat(filepath.Join(*hostFiles, name)); err != nil {
+						return usageErr("--files: %v", err)
+					}
+				}
 			}
 			ctx := context.Background()
 			var res []lab.HostStatus
@@ -136,14 +147,18 @@ with this lab's config are ever signalled.`,
 				res, err = l.Down(ctx)
 			case "status":
 				res, err = l.Status(ctx)
-			case "start":
-				one, err = l.Start(ctx, files, *stage, env.Args[2])
+			case "start", "restart":
+				switch {
+				case *hostFiles != "":
+					one, err = l.RunInstalled(ctx, *hostFiles, *stage, env.Args[2], action == "restart")
+				case action == "start":
+					one, err = l.Start(ctx, files, *stage, env.Args[2])
+				default:
+					one, err = l.Restart(ctx, files, *stage, env.Args[2])
+				}
 				res = []lab.HostStatus{one}
 			case "stop":
 				one, err = l.Stop(ctx, env.Args[2])
-				res = []lab.HostStatus{one}
-			case "restart":
-				one, err = l.Restart(ctx, files, *stage, env.Args[2])
 				res = []lab.HostStatus{one}
 			}
 			if *output == "json" {
@@ -235,24 +250,6 @@ func runtimeSource(l *lab.Lab, noRuntime error) string {
 		return "none, not needed to stop or probe: " + noRuntime.Error()
 	}
 	return "none"
-}
-
-// labFiles are the files the lab runs: the stage's render, or with
-// hostDir one host's files as installed there.
-func labFiles(c *schema.Cluster, p *compiler.Plan, stage int, args []string, hostDir string) ([]lab.File, error) {
-	if hostDir != "" {
-		host := args[2]
-		var files []lab.File
-		for _, name := range []string{"zoo.cfg", "myid"} {
-			b, err := os.ReadFile(filepath.Join(hostDir, name))
-			if err != nil {
-				return nil, usageErr("--files: %v", err)
-			}
-			files = append(files, lab.File{Path: host + "/" + name, Data: b})
-		}
-		return files, nil
-	}
-	return rollout.LabFiles(c, p, stage)
 }
 
 // EnvJVMFlags holds extra JVM flags for the lab's servers, under the name
