@@ -466,19 +466,37 @@ func waitPortFree(ctx context.Context, addr string, timeout time.Duration) error
 	}
 }
 
-// Stop stops one host if the lab started it and it still runs.
+// Stop stops one host if the lab started it and it still runs: SIGTERM,
+// then SIGKILL after Options.StopTimeout.
 func (l *Lab) Stop(ctx context.Context, host string) (HostStatus, error) {
+	return l.stop(ctx, host, false)
+}
+
+// Kill stops one host with SIGKILL, as an operator may stop a server that
+// runs outside the committed configuration (rollout.StepEnv.Outside): its
+// clients see the connection close at once instead of after the JVM's
+// exit.
+func (l *Lab) Kill(ctx context.Context, host string) (HostStatus, error) {
+	return l.stop(ctx, host, true)
+}
+
+func (l *Lab) stop(ctx context.Context, host string, sigkill bool) (HostStatus, error) {
 	if _, err := os.Stat(l.dir(host)); err != nil {
 		return HostStatus{Host: host}, fmt.Errorf("host %q is not part of the lab in %s", host, l.opts.State)
 	}
 	pid := readPid(l.pidPath(host))
 	action := "not running"
 	rec, _ := l.readRecord(host)
-	if ours(pid, l.cfgOf(rec, host)) {
-		if err := terminate(pid, l.cfgOf(rec, host), l.opts.StopTimeout); err != nil {
+	if cfg := l.cfgOf(rec, host); ours(pid, cfg) {
+		var err error
+		if sigkill {
+			err, action = kill(pid, cfg), "killed"
+		} else {
+			err, action = terminate(pid, cfg, l.opts.StopTimeout), "stopped"
+		}
+		if err != nil {
 			return l.status(ctx, host), err
 		}
-		action = "stopped"
 	}
 	_ = os.Remove(l.pidPath(host))
 	st := l.status(ctx, host)

@@ -152,6 +152,18 @@ func ours(pid int, cfgPath string) bool {
 // server still alive right after Down returned), so a start right after
 // could find its ports taken.
 func terminate(pid int, cfgPath string, timeout time.Duration) error {
+	return signalAndWait(pid, cfgPath, syscall.SIGTERM, timeout)
+}
+
+// kill is terminate with SIGKILL first: the JVM ends at once, without
+// its shutdown hooks and without HotSpot's wait (up to 300 ms) for
+// threads blocked in native I/O, during which the server answers no
+// client but keeps their connections open.
+func kill(pid int, cfgPath string) error {
+	return signalAndWait(pid, cfgPath, syscall.SIGKILL, 5*time.Second)
+}
+
+func signalAndWait(pid int, cfgPath string, sig syscall.Signal, timeout time.Duration) error {
 	if !ours(pid, cfgPath) {
 		return nil
 	}
@@ -159,7 +171,7 @@ func terminate(pid int, cfgPath string, timeout time.Duration) error {
 	if !ok {
 		return nil
 	}
-	if err := syscall.Kill(-pid, syscall.SIGTERM); err != nil && !errors.Is(err, syscall.ESRCH) {
+	if err := syscall.Kill(-pid, sig); err != nil && !errors.Is(err, syscall.ESRCH) {
 		return fmt.Errorf("stop pid %d: %w", pid, err)
 	}
 	deadline := time.Now().Add(timeout)

@@ -7,7 +7,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/zkstage/zkstage/compiler"
@@ -32,8 +34,30 @@ type BenchOptions struct {
 	// HandoverWait is the runner's wait for the others' election when it
 	// restarts the leader (Options.HandoverWait; 0: its default).
 	HandoverWait time.Duration
+	// KillOutside stops a host outside the committed configuration with
+	// SIGKILL (LabExecOptions.KillOutside): under reconfig, the rename's
+	// restart and the stop of a removed host.
+	KillOutside bool
+	// Methods limits the run to these methods (rolling, reconfig, naive);
+	// empty: all three.
+	Methods []string
 	// Progress receives one line per stage (or nil).
 	Progress func(string)
+}
+
+// BenchMethods are the methods Bench compares, in the order it runs them.
+var BenchMethods = []string{"rolling", "reconfig", "naive"}
+
+func (o BenchOptions) runs(method string) bool {
+	if len(o.Methods) == 0 {
+		return true
+	}
+	for _, m := range o.Methods {
+		if m == method {
+			return true
+		}
+	}
+	return false
 }
 
 // BenchRow is one stage of one method.
@@ -67,6 +91,9 @@ type BenchResult struct {
 	// Skipped names the methods that cannot plan this change, and why
 	// (reconfig before 3.5.3; rolling where no rolling plan keeps quorum).
 	Skipped []string `json:"skipped,omitempty"`
+	// KillOutside: hosts outside the configuration were stopped with
+	// SIGKILL (BenchOptions.KillOutside).
+	KillOutside bool `json:"killOutside,omitempty"`
 }
 
 const benchCanary = "/zkstage-bench"
@@ -82,38 +109,49 @@ func Bench(ctx context.Context, o BenchOptions) (*BenchResult, error) {
 	if len(o.Plan.Stages) < 2 {
 		return nil, errors.New("bench: the plan has no stage after today: nothing to roll")
 	}
-	for _, m := range []string{"rolling", "reconfig", "naive"} {
+	for _, m := range o.Methods {
+		if !slices.Contains(BenchMethods, m) {
+			return nil, fmt.Errorf("bench: unknown method %q (want %s)", m, strings.Join(BenchMethods, ", "))
+		}
+	}
+	for _, m := range BenchMethods {
 		if _, err := os.Stat(filepath.Join(o.State, m)); err == nil {
 			return nil, fmt.Errorf("bench: %s exists: the bench needs empty labs (remove it or choose another --state)", filepath.Join(o.State, m))
 		}
 	}
-	res := &BenchResult{Cluster: o.Cluster.Name, Lost: map[string]int{}}
+	res := &BenchResult{Cluster: o.Cluster.Name, Lost: map[string]int{}, KillOutside: o.KillOutside}
 	rolling, reconfig, why := benchPlans(o.Cluster, o.Plan)
-	if rolling != nil {
+	switch {
+	case !o.runs("rolling"):
+	case rolling != nil:
 		if err := benchStages(ctx, o, "rolling", rolling, res); err != nil {
 			return res, err
 		}
-	} else {
+	default:
 		res.Skipped = append(res.Skipped, "rolling: "+why["rolling"])
 	}
-	if reconfig != nil {
+	switch {
+	case !o.runs("reconfig"):
+	case reconfig != nil:
 		if err := benchStages(ctx, o, "reconfig", reconfig, res); err != nil {
 			return res, err
 		}
-	} else {
+	default:
 		res.Skipped = append(res.Skipped, "reconfig: "+why["reconfig"])
 	}
 	// The naive method writes the final static configuration: the rolling
 	// plan's last stage (a reconfig plan's files boot each host from its
 	// own bootstrap membership, which is not a configuration to start all
 	// at once).
-	if rolling != nil {
+	switch {
+	case !o.runs("naive"):
+	case rolling != nil:
 		no := o
 		no.Cluster, no.Plan = rolling.c, rolling.p
 		if err := benchNaive(ctx, no, res); err != nil {
 			return res, err
 		}
-	} else {
+	default:
 		res.Skipped = append(res.Skipped, "naive: it starts the rolling plan's final static files, and there is no rolling plan")
 	}
 	return res, nil
@@ -181,7 +219,7 @@ func benchStages(ctx context.Context, o BenchOptions, method string, pc *planOf,
 			changeStart = start
 		}
 		r, err := Run(ctx, Options{From: render.NewManifest(pc.c, pc.p, k-1), To: render.NewManifest(pc.c, pc.p, k),
-			Exec: LabExec(l, pc.c, pc.p), Writer: w, StepTimeout: o.StepTimeout, HandoverWait: o.HandoverWait})
+			Exec: LabExecWith(l, pc.c, pc.p, LabExecOptions{KillOutside: o.KillOutside}), Writer: w, StepTimeout: o.StepTimeout, HandoverWait: o.HandoverWait})
 		if err != nil {
 			return err
 		}

@@ -27,11 +27,21 @@ type StepEnv struct {
 	Cluster string
 	// Dir is the cluster directory (the one holding cluster.cue).
 	Dir string
+	// Outside: the host runs outside the committed configuration (under
+	// reconfig, a host whose id was removed: the rename's restart, the
+	// stop of a removed host). No quorum counts it and it holds nothing
+	// the ensemble needs, so the command may stop it at once (SIGKILL)
+	// instead of paying the JVM's exit with its clients still connected.
+	Outside bool
 }
+
+// EnvOutside is set to 1, only for a step whose host runs outside the
+// committed configuration (StepEnv.Outside).
+const EnvOutside = "ZKSTAGE_OUTSIDE"
 
 // Environ returns the step as ZKSTAGE_* variables.
 func (e StepEnv) Environ() []string {
-	return []string{
+	env := []string{
 		"ZKSTAGE_ACTION=" + e.Action,
 		"ZKSTAGE_HOST=" + e.Host,
 		"ZKSTAGE_ADDRESS=" + e.Address,
@@ -40,6 +50,10 @@ func (e StepEnv) Environ() []string {
 		"ZKSTAGE_CLUSTER=" + e.Cluster,
 		"ZKSTAGE_DIR=" + e.Dir,
 	}
+	if e.Outside {
+		env = append(env, EnvOutside+"=1")
+	}
+	return env
 }
 
 // Executor performs one step on one host (restart it with the stage's

@@ -126,6 +126,7 @@ func runReconfig(ctx context.Context, o Options, beforeOp func(context.Context))
 	r := &runner{opts: o, from: o.From, to: o.To, members: map[string]compiler.Member{}, fromID: map[string]int{},
 		steps: o.To.Steps, done: map[int]bool{}, shows: verify.ShowsFor(o.To.Version)}
 	rr := &reconfigRun{runner: r, committed: o.From.Members, running: map[string]int{}, lines: o.To.ServerLines, beforeOp: beforeOp}
+	r.outside = rr.outside
 	for _, ms := range [][]compiler.Member{o.From.Outside, o.From.Members} {
 		for _, m := range ms {
 			r.members[m.Host] = m
@@ -426,6 +427,21 @@ func (rr *reconfigRun) failBatch(res *Result, b batch, status, reason string, ev
 	sr.Evidence = evidence
 	res.Failure = sr
 	res.Message = fmt.Sprintf("step %d/%d %s %s: %s", sr.K, len(rr.steps), sr.Action, sr.Host, reason)
+}
+
+// outside reports whether host runs now under an id the committed
+// configuration does not hold.
+func (rr *reconfigRun) outside(host string) bool {
+	id, ok := rr.running[host]
+	if !ok {
+		return false
+	}
+	for _, m := range rr.committed {
+		if m.ID == id {
+			return false
+		}
+	}
+	return true
 }
 
 // hostStep starts, restarts or stops one host and waits for its gate.

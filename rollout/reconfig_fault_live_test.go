@@ -38,6 +38,11 @@ func reconfigShrink(t *testing.T, version string) {
 	if len(missing) > 0 {
 		t.Fatalf("%d acknowledged writes missing", len(missing))
 	}
+	// The stops of the removed hosts, and nothing else, ran outside the
+	// configuration.
+	if got := strings.Join(f.outside, ", "); got != "stop zk4-dc1, stop zk5-dc1" {
+		t.Errorf("steps told they run outside the configuration: %q, want the stops of zk4-dc1 and zk5-dc1", got)
+	}
 	remove := results[1]
 	// Removing ids the leader does not run costs no election; a removed
 	// leader hands over (a new epoch), which the result counts.

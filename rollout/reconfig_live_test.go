@@ -64,6 +64,9 @@ type reconfigFixture struct {
 	p   *compiler.Plan
 	lab *lab.Lab
 	dir string
+	// outside lists, as "action host", the steps the runner told its
+	// executor run on a host outside the committed configuration.
+	outside []string
 }
 
 func newReconfigFixture(t *testing.T, version string, shrink bool) *reconfigFixture {
@@ -117,7 +120,14 @@ func (f *reconfigFixture) verify(t *testing.T, k int) *verify.Report {
 }
 
 func (f *reconfigFixture) opts(k int, w *Writer) Options {
-	return Options{From: render.NewManifest(f.c, f.p, k-1), To: render.NewManifest(f.c, f.p, k), Dir: f.dir, Exec: LabExec(f.lab, f.c, f.p),
+	x := LabExec(f.lab, f.c, f.p)
+	rec := ExecFunc(func(ctx context.Context, s StepEnv) error {
+		if s.Outside {
+			f.outside = append(f.outside, s.Action+" "+s.Host)
+		}
+		return x.Exec(ctx, s)
+	})
+	return Options{From: render.NewManifest(f.c, f.p, k-1), To: render.NewManifest(f.c, f.p, k), Dir: f.dir, Exec: rec,
 		StepTimeout: 60 * time.Second, Writer: w}
 }
 
@@ -180,6 +190,11 @@ func reconfigExpansion(t *testing.T, version string) {
 	}
 	if len(missing) > 0 {
 		t.Fatalf("%d acknowledged writes missing: %v", len(missing), missing)
+	}
+	// Only the rename's restart ran on a host outside the configuration
+	// (its id 0 removed the stage before): ZKSTAGE_OUTSIDE=1.
+	if got := strings.Join(f.outside, ", "); got != "restart zk1-dc1" {
+		t.Errorf("steps told they run outside the configuration: %q, want the rename's restart of zk1-dc1", got)
 	}
 	// After the enabling stage the membership changes cost no election
 	// (the leader 4 stays: the renamed id 0 does not lead).

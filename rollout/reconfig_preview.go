@@ -19,10 +19,17 @@ func reconfigPreview(from, to *render.Manifest, dir string) *Preview {
 	}
 	p := &Preview{Cluster: to.Cluster, Stage: to.Stage, StageName: to.Name, Kind: to.Kind, MinMargin: to.MinMargin, Steps: []PreviewStep{},
 		Order: "plan order; the add and remove steps of one op are one reconfig call, conditioned on the /zookeeper/config version read just before"}
+	// A host the stage before removed runs outside the configuration when
+	// this stage restarts (renames) or stops it.
+	outside := map[string]bool{}
+	for _, m := range from.Outside {
+		outside[m.Host] = true
+	}
 	for i, s := range to.Steps {
 		env := []string{}
 		if s.Action != compiler.Add && s.Action != compiler.Remove {
-			env = StepEnv{Action: string(s.Action), Host: s.Host, Address: addr[s.Host], MyID: s.ID, Stage: to.Stage, Cluster: to.Cluster, Dir: dir}.Environ()
+			env = StepEnv{Action: string(s.Action), Host: s.Host, Address: addr[s.Host], MyID: s.ID, Stage: to.Stage, Cluster: to.Cluster, Dir: dir,
+				Outside: outside[s.Host] && s.Action != compiler.Start}.Environ()
 		}
 		p.Steps = append(p.Steps, PreviewStep{Plan: i + 1, Action: string(s.Action), Host: s.Host, Address: addr[s.Host],
 			ID: s.ID, FromID: s.FromID, Margin: s.Margin, Expected: s.Expected, Rule: s.Rule, Env: env})

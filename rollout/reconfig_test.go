@@ -66,3 +66,32 @@ func TestReconfigErrorNames(t *testing.T) {
 		}
 	}
 }
+
+// TestReconfigPreviewOutside: --dry-run shows ZKSTAGE_OUTSIDE=1 in the
+// environment of the rename's restart (its old id was removed in the
+// stage before) and nowhere else: not for the joiners' starts, not for the
+// enabling stage's restarts of members.
+func TestReconfigPreviewOutside(t *testing.T) {
+	c, p := compilertest.Plan(t, "../clusters/reconfig")
+	for _, k := range []int{1, 3} {
+		pv, err := NewPreview(render.NewManifest(c, p, k-1), render.NewManifest(c, p, k), "clusters/reconfig")
+		if err != nil {
+			t.Fatal(err)
+		}
+		var outside []string
+		for _, s := range pv.Steps {
+			for _, e := range s.Env {
+				if e == EnvOutside+"=1" {
+					outside = append(outside, s.Action+" "+s.Host)
+				}
+			}
+		}
+		want := ""
+		if k == 3 {
+			want = "restart zk1-dc1"
+		}
+		if got := strings.Join(outside, ", "); got != want {
+			t.Errorf("stage %d: steps with %s=1: %q, want %q", k, EnvOutside, got, want)
+		}
+	}
+}

@@ -169,6 +169,9 @@ type runner struct {
 	shows    verify.Shows // what the version lets the gate observe
 	journal  *journal.Log // read at the start; nil without one
 	writer   *Writer
+	// outside reports a host that runs outside the committed
+	// configuration (reconfig runs only; nil: never known).
+	outside func(host string) bool
 }
 
 // Validate checks that the manifests describe consecutive stages of one plan.
@@ -439,7 +442,7 @@ func (r *runner) emit(e Event) {
 func (r *runner) env(s compiler.Step) StepEnv {
 	m := r.members[s.Host]
 	return StepEnv{Action: string(s.Action), Host: s.Host, Address: m.Address, MyID: s.ID,
-		Stage: r.to.Stage, Cluster: r.to.Cluster, Dir: r.opts.Dir}
+		Stage: r.to.Stage, Cluster: r.to.Cluster, Dir: r.opts.Dir, Outside: r.outside != nil && r.outside(s.Host)}
 }
 
 // Run rolls stage To on the live ensemble. The error is for unusable input

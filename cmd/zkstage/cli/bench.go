@@ -5,7 +5,9 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"slices"
 	"strconv"
+	"strings"
 	"syscall"
 	"text/tabwriter"
 	"time"
@@ -20,9 +22,11 @@ func init() {
 	var state, zkHome, zkHomes, output *string
 	var tick *int
 	var stepTimeout, handoverWait *time.Duration
+	var killOutside *bool
+	var methods *[]string
 	register(&Command{
 		Name:    "bench",
-		Usage:   "bench DIR [--state DIR] [--step-timeout D] [--handover-wait D] [--tick-time MS] [--zookeeper-home DIR] [--zookeeper-homes DIR] [-o text|json]",
+		Usage:   "bench DIR [--state DIR] [--methods M,...] [--kill-outside] [--step-timeout D] [--handover-wait D] [--tick-time MS] [--zookeeper-home DIR] [--zookeeper-homes DIR] [-o text|json]",
 		Example: "zkstage bench clusters/lab --state /tmp/bench",
 		Short:   "measure rolling, reconfig and stop-all/start-all on the lab",
 		Long: `Runs the change of DIR three times on fresh lab ensembles (zkstage lab: one
@@ -49,13 +53,21 @@ any acknowledged write missing at the end. The spec must use loopback
 addresses (clusters/lab). ZooKeeper is found as by zkstage lab: the
 spec's release line, from --zookeeper-home, --zookeeper-homes or Debian's
 package. The labs live under --state (default: a new temporary folder,
-removed afterwards); they are stopped at the end.`,
+removed afterwards); they are stopped at the end.
+
+--methods runs only the named methods. --kill-outside stops a host that
+runs outside the committed configuration (under reconfig: the rename's
+restart, the stop of a removed host) with SIGKILL, as zkstage lab --kill
+does for ${ZKSTAGE_OUTSIDE:+--kill}: its clients then reconnect at once
+instead of waiting out the JVM's exit (about 0.3 s after SIGTERM).`,
 		Flags: func(fs *pflag.FlagSet) {
 			state = fs.String("state", "", "folder for the labs (rolling/, reconfig/, naive/); must not hold them yet")
 			zkHome, zkHomes = zookeeperFlags(fs)
 			tick = fs.Int("tick-time", 200, "tickTime override in ms (0: keep the rendered one)")
 			stepTimeout = fs.Duration("step-timeout", 2*time.Minute, "time allowed to each step and to the naive restart")
 			handoverWait = fs.Duration("handover-wait", 10*time.Second, "as zkstage roll: how long a leader's restart waits, stopped, for the others to elect")
+			methods = fs.StringSlice("methods", nil, "run only these methods: "+strings.Join(rollout.BenchMethods, ", ")+" (default: all)")
+			killOutside = fs.Bool("kill-outside", false, "stop hosts outside the committed configuration with SIGKILL")
 			output = outputFlag(fs, "text", "json")
 		},
 		Run: func(env *Env, _ *pflag.FlagSet) error {
@@ -65,6 +77,11 @@ removed afterwards); they are stopped at the end.`,
 			dir, err := oneDir(env, "bench")
 			if err != nil {
 				return err
+			}
+			for _, m := range *methods {
+				if !slices.Contains(rollout.BenchMethods, m) {
+					return usageErr("--methods: unknown method %q (want %s)", m, strings.Join(rollout.BenchMethods, ", "))
+				}
 			}
 			c, p, _, err := loadPlan(env, dir)
 			if err != nil {
@@ -88,7 +105,7 @@ removed afterwards); they are stopped at the end.`,
 			defer stop()
 			res, err := rollout.Bench(ctx, rollout.BenchOptions{Cluster: c, Plan: p, State: st,
 				Lab:         lo,
-				StepTimeout: *stepTimeout, HandoverWait: *handoverWait,
+				StepTimeout: *stepTimeout, HandoverWait: *handoverWait, KillOutside: *killOutside, Methods: *methods,
 				Progress: func(s string) { fmt.Fprintln(env.Stderr, s) }})
 			if res != nil {
 				if *output == "json" {
@@ -150,5 +167,8 @@ func printBench(env *Env, res *rollout.BenchResult) {
 	}
 	for _, s := range res.Skipped {
 		fmt.Fprintf(env.Stdout, "skipped %s\n", s)
+	}
+	if res.KillOutside {
+		fmt.Fprintln(env.Stdout, "hosts outside the configuration were stopped with SIGKILL (--kill-outside)")
 	}
 }

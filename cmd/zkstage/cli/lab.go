@@ -22,9 +22,10 @@ const EnvLabState = "ZKSTAGE_LAB_STATE"
 func init() {
 	var stage, tick *int
 	var state, zkHome, zkHomes, output, hostFiles *string
+	var kill *bool
 	register(&Command{
 		Name:    "lab",
-		Usage:   "lab (up DIR | down DIR | status DIR | start|stop|restart DIR HOST) [--stage N] [--state DIR] [--files HOSTDIR] [--tick-time MS] [--zookeeper-home DIR] [--zookeeper-homes DIR] [-o text|json]",
+		Usage:   "lab (up DIR | down DIR | status DIR | start|stop|restart DIR HOST) [--stage N] [--state DIR] [--files HOSTDIR] [--kill] [--tick-time MS] [--zookeeper-home DIR] [--zookeeper-homes DIR] [-o text|json]",
 		Example: "zkstage lab up clusters/lab\nzkstage lab restart clusters/lab zk1-dc1 --stage 1\nzkstage lab down clusters/lab",
 		Short:   "run a real ZooKeeper ensemble on loopback from a stage's files",
 		Long: `Runs one real ZooKeeper server per host live at the end of stage N
@@ -67,12 +68,17 @@ with policy.superDigestFrom "jvmflags" it carries
 -Dzookeeper.DigestAuthenticationProvider.superDigest=user:digest, and it
 must then be set for every lab and roll command that starts or restarts a
 server. Servers are stopped with SIGTERM, then
-SIGKILL after 10 s; only processes whose command line is this lab's server
+SIGKILL after 10 s; with --kill (stop, restart), with SIGKILL at once, as
+an operator may stop a host that runs outside the committed configuration
+(zkstage roll sets ZKSTAGE_OUTSIDE=1 for its step): its clients then
+reconnect elsewhere at once instead of after the JVM's exit (about 0.3 s
+after SIGTERM). Only processes whose command line is this lab's server
 with this lab's config are ever signalled.`,
 		Flags: func(fs *pflag.FlagSet) {
 			stage = fs.Int("stage", 0, "stage whose files the hosts run")
 			state = fs.String("state", "", "state directory (data, logs, pids)")
 			zkHome, zkHomes = zookeeperFlags(fs)
+			kill = fs.Bool("kill", false, "stop|restart: stop the server with SIGKILL (for a host outside the configuration: ${ZKSTAGE_OUTSIDE:+--kill})")
 			hostFiles = fs.String("files", "", "start|restart: the folder holding the host's installed zoo.cfg and myid, run in place under reconfiguration (default: the stage's render)")
 			tick = fs.Int("tick-time", 200, "tickTime override in ms (0: keep the rendered one)")
 			output = outputFlag(fs, "text", "json")
@@ -95,6 +101,9 @@ with this lab's config are ever signalled.`,
 			}
 			if *hostFiles != "" && action != "start" && action != "restart" {
 				return usageErr("--files goes with lab start or lab restart")
+			}
+			if *kill && action != "stop" && action != "restart" {
+				return usageErr("--kill goes with lab stop or lab restart")
 			}
 			if len(env.Args) != wantArgs {
 				return usageErr("lab %s takes %d argument(s) after the action, got %d", action, wantArgs-1, len(env.Args)-1)
@@ -148,6 +157,15 @@ with this lab's config are ever signalled.`,
 			case "status":
 				res, err = l.Status(ctx)
 			case "start", "restart":
+				killed := ""
+				if *kill {
+					// restart --kill: SIGKILL, then a start.
+					if one, err = l.Kill(ctx, env.Args[2]); err != nil {
+						res = []lab.HostStatus{one}
+						break
+					}
+					killed = one.Action
+				}
 				switch {
 				case *hostFiles != "":
 					one, err = l.RunInstalled(ctx, *hostFiles, *stage, env.Args[2], action == "restart")
@@ -156,9 +174,16 @@ with this lab's config are ever signalled.`,
 				default:
 					one, err = l.Restart(ctx, files, *stage, env.Args[2])
 				}
+				if killed == "killed" && one.Action == "started" {
+					one.Action = "killed, then started"
+				}
 				res = []lab.HostStatus{one}
 			case "stop":
-				one, err = l.Stop(ctx, env.Args[2])
+				if *kill {
+					one, err = l.Kill(ctx, env.Args[2])
+				} else {
+					one, err = l.Stop(ctx, env.Args[2])
+				}
 				res = []lab.HostStatus{one}
 			}
 			if *output == "json" {
