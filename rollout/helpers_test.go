@@ -133,7 +133,7 @@ func (f *fixture) verify(t *testing.T, k int, wait time.Duration) *verify.Report
 
 // verifyWait waits until the live ensemble verifies as manifest m (zxids
 // may differ: a writer may be running), failing the test after wait.
-func verifyWait(t *testing.T, m *render.Manifest, wait time.Duration) *verify.Report {
+func verifyWait(t testing.TB, m *render.Manifest, wait time.Duration) *verify.Report {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), wait)
 	defer cancel()

@@ -69,20 +69,20 @@ type reconfigFixture struct {
 	outside []string
 }
 
-func newReconfigFixture(t *testing.T, version string, shrink bool) *reconfigFixture {
+func newReconfigFixture(t testing.TB, version string, shrink bool) *reconfigFixture {
 	t.Helper()
 	return newReconfigFixtureSpec(t, version, reconfigSpec(version, shrink))
 }
 
 // newReconfigFixtureSpec is the lab of spec (at version) up at stage 0.
-func newReconfigFixtureSpec(t *testing.T, version, spec string) *reconfigFixture {
+func newReconfigFixtureSpec(t testing.TB, version, spec string) *reconfigFixture {
 	t.Helper()
 	return newReconfigFixtureLab(t, spec, lab.Options{Version: version})
 }
 
 // newReconfigFixtureLab is newReconfigFixtureSpec with lab options (the
 // version among them).
-func newReconfigFixtureLab(t *testing.T, spec string, lo lab.Options) *reconfigFixture {
+func newReconfigFixtureLab(t testing.TB, spec string, lo lab.Options) *reconfigFixture {
 	t.Helper()
 	version := lo.Version
 	labtest.RequireVersion(t, version)
@@ -114,7 +114,7 @@ func newReconfigFixtureLab(t *testing.T, spec string, lo lab.Options) *reconfigF
 	return f
 }
 
-func (f *reconfigFixture) verify(t *testing.T, k int) *verify.Report {
+func (f *reconfigFixture) verify(t testing.TB, k int) *verify.Report {
 	t.Helper()
 	return verifyWait(t, render.NewManifest(f.c, f.p, k), 90*time.Second)
 }
@@ -132,7 +132,7 @@ func (f *reconfigFixture) opts(k int, w *Writer) Options {
 }
 
 // roll runs every stage from 1, under one writer, and returns the results.
-func (f *reconfigFixture) roll(t *testing.T, w *Writer) []*Result {
+func (f *reconfigFixture) roll(t testing.TB, w *Writer) []*Result {
 	t.Helper()
 	var out []*Result
 	for k := 1; k < len(f.p.Stages); k++ {
@@ -150,7 +150,7 @@ func (f *reconfigFixture) roll(t *testing.T, w *Writer) []*Result {
 	return out
 }
 
-func logResult(t *testing.T, res *Result) {
+func logResult(t testing.TB, res *Result) {
 	t.Helper()
 	ws := WriteStats{}
 	if res.Writes != nil {

@@ -420,3 +420,35 @@ func TestCutShort(t *testing.T) {
 		}
 	}
 }
+
+// TestOrderedHosts: WriterOptions.First puts the session on one server,
+// then the client goes round the others in order, and reports retryStart
+// when it comes back to the server it last connected to.
+func TestOrderedHosts(t *testing.T) {
+	h := &orderedHosts{first: "b:1"}
+	if err := h.Init([]string{"a:1", "b:1", "c:1"}); err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	next := func() {
+		s, retry := h.Next()
+		if retry {
+			s += " retry"
+		}
+		got = append(got, s)
+	}
+	next() // b:1, the first connection
+	h.Connected()
+	next()
+	next()
+	next() // back to b:1 with no connection in between
+	next()
+	h.Connected() // connected to a:1
+	next()
+	next()
+	next()
+	want := "b:1, a:1, c:1, b:1 retry, a:1, c:1, b:1, a:1 retry"
+	if s := strings.Join(got, ", "); s != want || h.Len() != 3 {
+		t.Errorf("order %q (len %d), want %q", s, h.Len(), want)
+	}
+}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -46,6 +47,11 @@ type WriterOptions struct {
 	SessionTimeout time.Duration
 	// Timeout bounds the connection and the creation of the path (10s).
 	Timeout time.Duration
+	// First, one of the servers, is where the session starts; when that
+	// connection drops the client tries the others in order, then First
+	// again. Empty: the client's own shuffled order. Benchmarks use it to
+	// put the client on the host whose restart they measure.
+	First string
 }
 
 // StartWriter connects to the servers ("host:port"), creates path (and its
@@ -63,7 +69,18 @@ func StartWriter(ctx context.Context, servers []string, path string, o WriterOpt
 	if o.Timeout <= 0 {
 		o.Timeout = 10 * time.Second
 	}
-	conn, events, err := zk.Connect(servers, o.SessionTimeout, zk.WithLogger(quietLogger{}), zk.WithLogInfo(false))
+	var conn *zk.Conn
+	var events <-chan zk.Event
+	var err error
+	switch {
+	case o.First == "":
+		conn, events, err = zk.Connect(servers, o.SessionTimeout, zk.WithLogger(quietLogger{}), zk.WithLogInfo(false))
+	case !slices.Contains(servers, o.First):
+		return nil, fmt.Errorf("canary writer: first server %s is not one of %s", o.First, strings.Join(servers, ","))
+	default:
+		conn, events, err = zk.Connect(servers, o.SessionTimeout, zk.WithLogger(quietLogger{}), zk.WithLogInfo(false),
+			zk.WithHostProvider(&orderedHosts{first: o.First}))
+	}
 	if err != nil {
 		return nil, fmt.Errorf("canary writer: %w", err)
 	}
@@ -282,4 +299,43 @@ func (w *Writer) Cleanup(ctx context.Context, timeout time.Duration) error {
 		return fmt.Errorf("canary writer: delete %s: %w", w.path, err)
 	}
 	return nil
+}
+
+// orderedHosts is a zk.HostProvider that tries first, then the other
+// servers in their given order, round and round. Like the client's own
+// provider, it reports retryStart when it comes back to the server it was
+// last connected to without a connection in between (the client then
+// pauses a second).
+type orderedHosts struct {
+	first   string
+	mu      sync.Mutex
+	servers []string
+	next    int
+	tried   int // servers handed out since the last connection
+}
+
+func (h *orderedHosts) Init(servers []string) error {
+	h.servers = append([]string{h.first}, slices.DeleteFunc(slices.Clone(servers), func(s string) bool { return s == h.first })...)
+	return nil
+}
+
+func (h *orderedHosts) Len() int { return len(h.servers) }
+
+func (h *orderedHosts) Next() (string, bool) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	s := h.servers[h.next]
+	h.next = (h.next + 1) % len(h.servers)
+	h.tried++
+	retry := h.tried > len(h.servers)
+	if retry {
+		h.tried = 1 // a new round from s
+	}
+	return s, retry
+}
+
+func (h *orderedHosts) Connected() {
+	h.mu.Lock()
+	h.tried = 1 // the connected server counts as handed out
+	h.mu.Unlock()
 }

@@ -214,6 +214,14 @@ func (r *rig) branches() []string {
 // fails the test unless every step is done.
 func roll(t *testing.T, repo string, env []string, bin, dir string, k int, execCmd string, extra ...string) *rollout.Result {
 	t.Helper()
+	res, _ := rollOutput(t, repo, env, bin, dir, k, execCmd, extra...)
+	return res
+}
+
+// rollOutput is roll, with the roll's stderr: its progress and the
+// playbooks' output.
+func rollOutput(t *testing.T, repo string, env []string, bin, dir string, k int, execCmd string, extra ...string) (*rollout.Result, string) {
+	t.Helper()
 	cmd := exec.Command(bin, append([]string{"roll", dir, "--stage", strconv.Itoa(k), "--exec", execCmd, "--step-timeout", "120s", "-o", "json"}, extra...)...)
 	cmd.Dir, cmd.Env = repo, append(os.Environ(), env...)
 	var stdout, stderr bytes.Buffer
@@ -228,7 +236,7 @@ func roll(t *testing.T, repo string, env []string, bin, dir string, k int, execC
 			t.Errorf("stage %d: step %s %s is %s", k, s.Action, s.Host, s.Status)
 		}
 	}
-	return &res
+	return &res, stderr.String()
 }
 
 func run(t *testing.T, dir string, env []string, name string, args ...string) string {
