@@ -92,13 +92,8 @@ func (l *Lab) runInPlace(ctx context.Context, conf string, parsed *zoocfg.Config
 	}
 	rec, _ := l.readRecord(host)
 	action, kept, err := l.stopFor(ctx, host, hc, rec, restart, func(r *record) bool { return r.Config == conf && len(edits) == 0 })
-	if err != nil {
-		return HostStatus{Host: host}, err
-	}
-	if kept {
-		st := l.status(ctx, host)
-		st.Action = action
-		return st, nil
+	if kept != nil {
+		return *kept, err
 	}
 	if len(edits) > 0 {
 		if err := os.WriteFile(conf, zoocfg.Apply(cfg, edits), 0o644); err != nil {

@@ -325,13 +325,8 @@ func (l *Lab) ensure(ctx context.Context, host string, hc *hostConfig, stage int
 	want := hex.EncodeToString(sum[:])
 	rec, _ := l.readRecord(host)
 	action, kept, err := l.stopFor(ctx, host, hc, rec, force, func(r *record) bool { return r.ConfigSum == want })
-	if err != nil {
-		return HostStatus{Host: host}, err
-	}
-	if kept {
-		st := l.status(ctx, host)
-		st.Action = action
-		return st, nil
+	if kept != nil {
+		return *kept, err
 	}
 	// Under reconfiguration ZooKeeper rewrites zoo.cfg and owns its dynamic
 	// files: a restart onto the same rendered files keeps them, as config
@@ -372,17 +367,20 @@ func (l *Lab) ensure(ctx context.Context, host string, hc *hostConfig, stage int
 }
 
 // stopFor readies a start of host: when its JVM runs, it is kept (not
-// force and same(rec): kept true) or stopped (action "restarted"); then
-// the client port must be free.
-func (l *Lab) stopFor(ctx context.Context, host string, hc *hostConfig, rec *record, force bool, same func(*record) bool) (action string, kept bool, err error) {
+// force and same(rec)) or stopped (action "restarted"); then the client
+// port must be free. kept, when not nil, is what the caller returns: the
+// kept host's status, or the host alone with err.
+func (l *Lab) stopFor(ctx context.Context, host string, hc *hostConfig, rec *record, force bool, same func(*record) bool) (action string, kept *HostStatus, err error) {
 	pid := readPid(l.pidPath(host))
 	action = "started"
 	if ours(pid, l.cfgOf(rec, host)) {
 		if !force && rec != nil && rec.Pid == pid && same(rec) {
-			return "kept", true, nil
+			st := l.status(ctx, host)
+			st.Action = "kept"
+			return "", &st, nil
 		}
 		if err := terminate(pid, l.cfgOf(rec, host), l.opts.StopTimeout); err != nil {
-			return "", false, err
+			return "", &HostStatus{Host: host}, err
 		}
 		action = "restarted"
 	}
@@ -390,9 +388,9 @@ func (l *Lab) stopFor(ctx context.Context, host string, hc *hostConfig, rec *rec
 	// now would fail to bind while the port still answered, which would make
 	// a dead start look healthy.
 	if err := waitPortFree(ctx, net.JoinHostPort(hc.Address, strconv.Itoa(hc.ClientPort)), l.opts.StopTimeout); err != nil {
-		return "", false, fmt.Errorf("%s: %w", host, err)
+		return "", &HostStatus{Host: host}, fmt.Errorf("%s: %w", host, err)
 	}
-	return action, false, nil
+	return action, nil, nil
 }
 
 // launch writes the host's myid into its data folder, starts its JVM on

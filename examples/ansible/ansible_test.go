@@ -79,15 +79,7 @@ func TestExpansionThroughAnsible(t *testing.T) {
 
 	ctx := context.Background()
 	hosts := schema.SortedHosts(c)
-	var servers []string
-	for _, h := range c.Hosts {
-		servers = append(servers, net.JoinHostPort(h.Address, strconv.Itoa(h.Ports.Client)))
-	}
-	w, err := rollout.StartWriter(ctx, servers, "/ansible-writer", rollout.WriterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := startWriter(t, c, "/ansible-writer")
 	began := time.Now()
 
 	for k := 1; k < len(p.Stages); k++ {
@@ -347,4 +339,20 @@ func equalCounts(a, b map[string]int) bool {
 		}
 	}
 	return true
+}
+
+// startWriter starts a client writing under path on every host of c; it
+// stops when the test ends.
+func startWriter(t *testing.T, c *schema.Cluster, path string) *rollout.Writer {
+	t.Helper()
+	var servers []string
+	for _, h := range c.Hosts {
+		servers = append(servers, net.JoinHostPort(h.Address, strconv.Itoa(h.Ports.Client)))
+	}
+	w, err := rollout.StartWriter(context.Background(), servers, path, rollout.WriterOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(w.Close)
+	return w
 }

@@ -44,8 +44,8 @@ def inventory(path):
         raise SystemExit(f"{path}: stage.json format {fmt} is not one this inventory reads {FORMATS}: update examples/ansible/inventory.py")
     live = set(m.get("live") or [])
     hostvars, groups = {}, {}
-    for mem in m.get("members") or []:
-        hostvars[mem["host"]] = {
+    def member_vars(mem):
+        return {
             "ansible_host": mem["address"],
             "zk_myid": mem["id"],
             "zk_role": mem["role"],
@@ -53,17 +53,12 @@ def inventory(path):
             "zk_client_port": mem["clientPort"],
             "zk_live": mem["host"] in live,
         }
+    for mem in m.get("members") or []:
+        hostvars[mem["host"]] = member_vars(mem)
     for mem in m.get("outside") or []:
         # Removed by reconfig, still running outside the configuration
         # until its stop stage.
-        hostvars.setdefault(mem["host"], {
-            "ansible_host": mem["address"],
-            "zk_myid": mem["id"],
-            "zk_role": mem["role"],
-            "zk_datacenter": mem["datacenter"],
-            "zk_client_port": mem["clientPort"],
-            "zk_live": mem["host"] in live,
-        })
+        hostvars.setdefault(mem["host"], member_vars(mem))
     for host in live:
         # A live host is always a member; keep it even if a later format
         # says otherwise, so its files are never left unmanaged.

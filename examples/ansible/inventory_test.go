@@ -17,13 +17,7 @@ import (
 // host without files too: the pull must see it), only live hosts in
 // zookeeper_live, and a manifest of an unknown format is refused.
 func TestInventory(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the Ansible inventory needs python3: %v", err)
-		}
-		t.Skip(err)
-	}
+	python := requirePython(t)
 	c, p := compilertest.Plan(t, filepath.Join("..", "..", "clusters", "reference"))
 	tests := []struct {
 		stage      int
@@ -42,17 +36,7 @@ func TestInventory(t *testing.T) {
 		if tt.format != 0 {
 			m.Format = tt.format
 		}
-		b, err := json.Marshal(m)
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), render.ManifestFile)
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(python, "inventory.py", "--list")
-		cmd.Env = append(os.Environ(), "ZKSTAGE_STAGE_JSON="+path)
-		out, err := cmd.Output()
+		path, out, err := runInventory(t, python, m)
 		if tt.wantRefuse {
 			if err == nil {
 				t.Errorf("stage %d format %d: the inventory accepted it:\n%s", tt.stage, tt.format, out)
@@ -103,13 +87,7 @@ func TestInventory(t *testing.T) {
 // stop step names (the add and remove operations are zkstage's own), and a
 // host removed but still running keeps its address.
 func TestInventoryReconfig(t *testing.T) {
-	python, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("the Ansible inventory needs python3: %v", err)
-		}
-		t.Skip(err)
-	}
+	python := requirePython(t)
 	c, p := compilertest.Plan(t, filepath.Join("..", "..", "clusters", "reconfig"))
 	tests := []struct {
 		stage   int
@@ -123,17 +101,7 @@ func TestInventoryReconfig(t *testing.T) {
 		{stage: 3, dynamic: true, steps: map[string]string{"zk1-dc1": "restart", "zk1-dc2": "start", "zk1-dc3": "start", "zk2-dc1": ""}},
 	}
 	for _, tt := range tests {
-		b, err := json.Marshal(render.NewManifest(c, p, tt.stage))
-		if err != nil {
-			t.Fatal(err)
-		}
-		path := filepath.Join(t.TempDir(), render.ManifestFile)
-		if err := os.WriteFile(path, b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		cmd := exec.Command(python, "inventory.py", "--list")
-		cmd.Env = append(os.Environ(), "ZKSTAGE_STAGE_JSON="+path)
-		out, err := cmd.Output()
+		_, out, err := runInventory(t, python, render.NewManifest(c, p, tt.stage))
 		if err != nil {
 			t.Fatalf("stage %d: %v", tt.stage, err)
 		}
@@ -165,4 +133,34 @@ func TestInventoryReconfig(t *testing.T) {
 			}
 		}
 	}
+}
+
+func requirePython(t *testing.T) string {
+	t.Helper()
+	python, err := exec.LookPath("python3")
+	if err != nil {
+		if os.Getenv("CI") == "true" {
+			t.Fatalf("the Ansible inventory needs python3: %v", err)
+		}
+		t.Skip(err)
+	}
+	return python
+}
+
+// runInventory writes m as a stage.json and runs inventory.py --list on
+// it: the manifest's path, the inventory's output and its error.
+func runInventory(t *testing.T, python string, m *render.Manifest) (string, []byte, error) {
+	t.Helper()
+	b, err := json.Marshal(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), render.ManifestFile)
+	if err := os.WriteFile(path, b, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(python, "inventory.py", "--list")
+	cmd.Env = append(os.Environ(), "ZKSTAGE_STAGE_JSON="+path)
+	out, err := cmd.Output()
+	return path, out, err
 }

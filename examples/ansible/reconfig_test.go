@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -92,15 +91,7 @@ func reconfigThroughAnsible(t *testing.T, playbook, version string) {
 	}
 	labtest.WaitServing(t, l, 90*time.Second)
 	ctx := context.Background()
-	var servers []string
-	for _, h := range c.Hosts {
-		servers = append(servers, net.JoinHostPort(h.Address, strconv.Itoa(h.Ports.Client)))
-	}
-	w, err := rollout.StartWriter(ctx, servers, "/ansible-reconfig-writer", rollout.WriterOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer w.Close()
+	w := startWriter(t, c, "/ansible-reconfig-writer")
 	began := time.Now()
 
 	// Stage 01 enables reconfiguration: every host gets the three files.
